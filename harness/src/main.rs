@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use harness::ca::CaKind;
+use harness::CaKind;
 use harness::runner::{ScenarioReport, run_scenario, scenario_deadline};
 use harness::scenario::{Scenario, ScenarioError, discover};
 use harness::report;
@@ -165,7 +165,7 @@ async fn run(args: RunArgs) -> u8 {
         eprintln!("harness: {} invalid scenario file(s); see `harness check`", errors.len());
         return 2;
     }
-    if let Err(e) = harness::ca::check_available(args.ca).await {
+    if let Err(e) = harness::check_available(args.ca).await {
         eprintln!("harness: {e}");
         return 2;
     }
