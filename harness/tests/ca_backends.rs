@@ -3,6 +3,8 @@
 //! dropping the backend leaves no process or container behind.
 //!
 //! Tests that need Pebble or Docker skip with a reason unless `GANDI_E2E_REQUIRE_ALL` is set.
+//! Linux only: the container backend needs host networking, and process checks read `/proc`.
+#![cfg(target_os = "linux")]
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -171,6 +173,21 @@ async fn process_backend_serves_acme_over_https_and_is_reaped_on_drop() {
     assert!(!process_exists(pid), "pid {pid} is killed and reaped");
     assert!(!bundle.exists(), "the run's files are removed");
     assert!(tokio::net::TcpStream::connect(directory).await.is_err());
+}
+
+#[test]
+fn process_is_reaped_when_dropped_outside_any_runtime() {
+    let (_dns, dns) = dns_placeholder();
+    let options = CaOptions::new(dns);
+    if !pebble_binary_or_skip(&options) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pebble = runtime.block_on(PebbleProcess::start(&options)).unwrap();
+    let pid = pebble.pid();
+    drop(runtime);
+    drop(pebble);
+    assert!(!process_exists(pid), "pid {pid} is killed and reaped");
 }
 
 #[tokio::test]
