@@ -3,6 +3,8 @@
 //! dropping the backend leaves no process or container behind.
 //!
 //! Tests that need Pebble or Docker skip with a reason unless `GANDI_E2E_REQUIRE_ALL` is set.
+//! Linux only: the container backend needs host networking, and process checks read `/proc`.
+#![cfg(target_os = "linux")]
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -165,10 +167,27 @@ async fn process_backend_serves_acme_over_https_and_is_reaped_on_drop() {
         .parse()
         .unwrap();
     assert!(process_exists(pid));
+    let dropping = Instant::now();
     drop(pebble);
+    eprintln!("process backend stopped in {:?}", dropping.elapsed());
     assert!(!process_exists(pid), "pid {pid} is killed and reaped");
     assert!(!bundle.exists(), "the run's files are removed");
     assert!(tokio::net::TcpStream::connect(directory).await.is_err());
+}
+
+#[test]
+fn process_is_reaped_when_dropped_outside_any_runtime() {
+    let (_dns, dns) = dns_placeholder();
+    let options = CaOptions::new(dns);
+    if !pebble_binary_or_skip(&options) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pebble = runtime.block_on(PebbleProcess::start(&options)).unwrap();
+    let pid = pebble.pid();
+    drop(runtime);
+    drop(pebble);
+    assert!(!process_exists(pid), "pid {pid} is killed and reaped");
 }
 
 #[tokio::test]
@@ -209,6 +228,43 @@ async fn process_that_exits_early_is_reported_with_its_output() {
         other => panic!("expected an early exit, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn real_pebble_with_an_unreadable_certificate_is_reported_not_awaited() {
+    let (_dns, dns) = dns_placeholder();
+    let options = CaOptions::new(dns);
+    if !pebble_binary_or_skip(&options) {
+        return;
+    }
+    let pebble = PebbleProcess::locate(&options).unwrap();
+    // Pebble logs "ACME directory available" and only then fails to read its certificate.
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("pebble");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n# $1=-config $2=FILE: the certificate sits beside the configuration\n\
+             rm -f \"$(dirname \"$2\")/cert.pem\"\nexec {} \"$@\"\n",
+            pebble.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&wrapper);
+    let mut options = options;
+    options.pebble_binary = Some(wrapper);
+    let started = Instant::now();
+    match PebbleProcess::start(&options).await {
+        Err(CaError::Exited { status, output }) => {
+            assert!(status.contains('1'), "{status}");
+            assert!(output.contains("cert.pem"), "{output}");
+        }
+        other => panic!("expected an early exit, got {other:?}"),
+    }
+    assert!(
+        started.elapsed() < options.start_timeout / 2,
+        "detected long before the timeout"
+    );
 }
 
 #[tokio::test]
@@ -323,7 +379,9 @@ async fn container_backend_serves_acme_over_https_and_is_removed_on_drop() {
 
     let run_id = pebble.run_id().to_string();
     assert_eq!(containers_labelled(&run_id).await, 1);
+    let dropping = Instant::now();
     drop(pebble);
+    eprintln!("container backend removed in {:?}", dropping.elapsed());
     assert_eq!(
         containers_labelled(&run_id).await,
         0,

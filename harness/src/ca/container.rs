@@ -155,7 +155,7 @@ impl PebbleContainer {
             run_id,
             run,
         };
-        pebble.wait_ready(options.start_timeout).await?;
+        pebble.wait_ready(started, options.start_timeout).await?;
         tracing::info!(
             container = %pebble.id,
             image = %pebble.image,
@@ -166,8 +166,8 @@ impl PebbleContainer {
         Ok(pebble)
     }
 
-    async fn wait_ready(&mut self, timeout: Duration) -> Result<(), CaError> {
-        let deadline = Instant::now() + timeout;
+    async fn wait_ready(&mut self, started: Instant, timeout: Duration) -> Result<(), CaError> {
+        let deadline = started + timeout;
         loop {
             let container = self.container.as_ref().expect("present until drop");
             let running = container

@@ -91,13 +91,15 @@ impl FromStr for CaKind {
     }
 }
 
-/// What a backend needs to start Pebble.
+/// What a backend needs to start Pebble. Make it with [`CaOptions::new`], then set fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CaOptions {
     /// Where Pebble sends its dns-01 TXT queries (`-dnsserver`). Pebble 2.4–2.9 query over UDP
     /// only and 2.10+ over TCP only, so this server should answer both on the same port.
     pub dns_server: SocketAddr,
-    /// Upper bound for Pebble to answer `GET /dir` (and `/roots/0`) after it was started.
+    /// Upper bound from starting the process or creating the container until Pebble answers
+    /// `GET /dir` and `GET /roots/0`.
     pub start_timeout: Duration,
     /// Upper bound for pulling a missing image (container backend).
     pub pull_timeout: Duration,
@@ -203,7 +205,8 @@ impl CaError {
 ///
 /// `Auto` takes the container when a Docker engine answers a ping and the image is present or
 /// can be pulled; else the process when a binary is found; else [`CaError::NoBackend`], which
-/// says how to get either.
+/// says how to get either. A container that is available but then fails to start is an error,
+/// not a reason to fall back: it points at a real problem.
 pub async fn start_ca(kind: CaKind, options: &CaOptions) -> Result<Box<dyn CaBackend>, CaError> {
     match kind {
         CaKind::Process => Ok(Box::new(PebbleProcess::start(options).await?)),

@@ -120,7 +120,7 @@ impl PebbleProcess {
             readers,
             run,
         };
-        pebble.wait_ready(options.start_timeout).await?;
+        pebble.wait_ready(started, options.start_timeout).await?;
         tracing::info!(
             pid,
             directory = %pebble.run.directory_url,
@@ -130,8 +130,8 @@ impl PebbleProcess {
         Ok(pebble)
     }
 
-    async fn wait_ready(&mut self, timeout: Duration) -> Result<(), CaError> {
-        let deadline = Instant::now() + timeout;
+    async fn wait_ready(&mut self, started: Instant, timeout: Duration) -> Result<(), CaError> {
+        let deadline = started + timeout;
         loop {
             if let Some(status) = self
                 .child

@@ -67,10 +67,8 @@ pub(crate) fn generate_pebble_tls() -> Result<PebbleTls, CaError> {
         .distinguished_name
         .push(DnType::CommonName, "localhost");
     leaf_params.is_ca = IsCa::ExplicitNoCa;
-    leaf_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
+    // An ECDSA key signs; it never enciphers keys.
+    leaf_params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     leaf_params.use_authority_key_identifier_extension = true;
     leaf_params.not_before = not_before;
