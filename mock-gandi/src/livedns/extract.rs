@@ -519,6 +519,30 @@ mod tests {
     }
 
     #[test]
+    fn hrefs_are_https_through_the_proxy_and_http_directly() {
+        let fqdn = Fqdn::parse("stubber.chat").unwrap();
+        let request = |proxied: bool| {
+            let mut r = http::Request::builder()
+                .uri("/domains")
+                .header("host", "api.gandi.net")
+                .body(())
+                .unwrap();
+            if proxied {
+                r.extensions_mut().insert(Proxied);
+            }
+            r.into_parts().0
+        };
+        assert_eq!(
+            Base::of(Generation::Current, &request(true)).domain(&fqdn),
+            "https://api.gandi.net/v5/livedns/domains/stubber.chat"
+        );
+        assert_eq!(
+            Base::of(Generation::Old, &request(false)).records(&fqdn),
+            "http://api.gandi.net/api/v5/domains/stubber.chat/records"
+        );
+    }
+
+    #[test]
     fn absolute_names_inside_the_zone_become_relative() {
         assert_eq!(
             relative_name("www.stubber.chat.", "stubber.chat")
