@@ -1,2 +1,30 @@
-//! Placeholder
+//! mock-gandi: an emulator of Gandi's DNS APIs that behaves like the real service on the wire.
+//!
+//! Parts:
+//! - [`ZoneStore`] (`store`): the only source of truth: domains, LiveDNS rrsets, legacy zones
+//!   and their versions, credentials.
+//! - `livedns`: the LiveDNS v5 REST API, on the current host (`/v5/livedns`, Bearer/Apikey)
+//!   and the old one (`/api/v5`, X-Api-Key).
+//! - `xmlrpc`: the legacy v4 XML-RPC API.
+//! - `dns`: an authoritative DNS server (UDP and TCP on one port) answering from the store.
+//! - `admin`: the `/_mock/...` API, the request and DNS journals.
+//! - [`MockGandi`]: the in-process handle; `mock-gandi serve` is the same thing as a process.
+
+pub mod store;
+
+pub use store::{Seed, ZoneStore};
+
+mod admin;
+mod dns;
+pub mod journal;
+mod livedns;
+mod server;
 pub mod xmlrpc;
+
+pub use journal::{DnsEntry, Journal, RequestEntry};
+pub use server::{AppState, Shutdown, ShutdownTrigger, gandi_router, router};
+mod handle;
+mod proxy;
+mod tls;
+
+pub use handle::{MockGandi, MockGandiBuilder, StartError};

@@ -1,0 +1,216 @@
+//! The built-in ACME client: instant-acme for ACME, and Rust copies of lego's two Gandi
+//! providers for DNS. It follows lego's order: present every challenge, then validate, then
+//! clean every challenge up, and reports errors with lego's texts.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use instant_acme::{
+    Account, AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus,
+    RetryPolicy,
+};
+
+use super::gandi_v4::GandiV4;
+use super::gandi_v5::GandiV5;
+use super::http::HttpClient;
+use super::{Provider, ProviderName};
+
+/// Where the built-in client finds everything.
+#[derive(Debug, Clone)]
+pub struct BuiltinTargets<'a> {
+    /// The ACME directory URL.
+    pub directory_url: &'a str,
+    /// PEM bundle that trusts the ACME server's HTTPS certificate.
+    pub acme_trust: &'a Path,
+    /// The mock's direct listener, `http://127.0.0.1:P`.
+    pub mock_api: &'a str,
+    /// The mock's DNS, for zone detection.
+    pub mock_dns: SocketAddr,
+}
+
+/// An issued certificate.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub chain_pem: String,
+    pub key_pem: String,
+    /// Clean-up errors: lego logs them as warnings and still succeeds.
+    pub warnings: Vec<String>,
+}
+
+/// The built-in client's failure, with lego's text.
+pub type Failure = String;
+
+fn provider(
+    name: ProviderName,
+    env: &BTreeMap<String, String>,
+    targets: &BuiltinTargets<'_>,
+) -> Result<Provider, Failure> {
+    let http = HttpClient::new(Duration::from_secs(10));
+    Ok(match name {
+        ProviderName::Gandi => Provider::V4(GandiV4::from_env(
+            env,
+            format!("{}/xmlrpc/", targets.mock_api),
+            targets.mock_dns,
+            http,
+        )?),
+        ProviderName::Gandiv5 => Provider::V5(GandiV5::from_env(
+            env,
+            format!("{}/v5/livedns", targets.mock_api),
+            targets.mock_dns,
+            http,
+        )?),
+    })
+}
+
+/// One presented challenge, to validate and clean up later.
+struct Presented {
+    /// The name without `*.`: the TXT record goes to `_acme-challenge.<domain>`.
+    domain: String,
+    /// The identifier as lego prints it (`*.example.com` for a wildcard).
+    shown: String,
+}
+
+/// Runs one issuance for `domains` with the provider `name` configured from `env`.
+pub async fn issue(
+    name: ProviderName,
+    domains: &[String],
+    env: &BTreeMap<String, String>,
+    targets: &BuiltinTargets<'_>,
+    timeout: Duration,
+) -> Result<Issued, Failure> {
+    let provider = provider(name, env, targets)?;
+    tokio::time::timeout(timeout, issue_with(&provider, domains, targets, timeout))
+        .await
+        .map_err(|_| format!("the issuance did not finish within {}s", timeout.as_secs()))?
+}
+
+async fn issue_with(
+    provider: &Provider,
+    domains: &[String],
+    targets: &BuiltinTargets<'_>,
+    timeout: Duration,
+) -> Result<Issued, Failure> {
+    let acme = |e: instant_acme::Error| format!("acme: error: {e}");
+    let (account, _) = Account::builder_with_root(targets.acme_trust)
+        .map_err(acme)?
+        .create(
+            &NewAccount {
+                contact: &[],
+                terms_of_service_agreed: true,
+                only_return_existing: false,
+            },
+            targets.directory_url.to_string(),
+            None,
+        )
+        .await
+        .map_err(acme)?;
+    let identifiers: Vec<Identifier> = domains.iter().map(|d| Identifier::Dns(d.clone())).collect();
+    let mut order = account
+        .new_order(&NewOrder::new(&identifiers))
+        .await
+        .map_err(acme)?;
+
+    // Present every pending challenge first, as lego does with DNS-01.
+    let mut presented = Vec::new();
+    let mut failures = Vec::new();
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let authz = authz.map_err(acme)?;
+        if authz.status != AuthorizationStatus::Pending {
+            continue;
+        }
+        let identifier = authz.identifier();
+        let shown = identifier.to_string();
+        let Identifier::Dns(domain) = identifier.identifier.clone() else {
+            continue;
+        };
+        let mut authz = authz;
+        let Some(challenge) = authz.challenge(ChallengeType::Dns01) else {
+            failures.push(format!("[{shown}] acme: could not find solver for: dns-01"));
+            continue;
+        };
+        let value = challenge.key_authorization().dns_value();
+        match provider.present(&domain, &value).await {
+            Ok(()) => presented.push(Presented { domain, shown }),
+            Err(e) => failures.push(format!("[{shown}] acme: error presenting token: {e}")),
+        }
+    }
+
+    let result = if failures.is_empty() {
+        validate_and_finalize(&mut order, timeout).await
+    } else {
+        Err(failures.join("\n"))
+    };
+
+    // Clean up everything that was presented, whatever happened.
+    let mut warnings = Vec::new();
+    for p in &presented {
+        if let Err(e) = provider.cleanup(&p.domain).await {
+            warnings.push(format!("[{}] acme: cleaning up failed: {e}", p.shown));
+        }
+    }
+    result.map(|(chain_pem, key_pem)| Issued {
+        chain_pem,
+        key_pem,
+        warnings,
+    })
+}
+
+async fn validate_and_finalize(
+    order: &mut instant_acme::Order,
+    timeout: Duration,
+) -> Result<(String, String), Failure> {
+    let acme = |e: instant_acme::Error| format!("acme: error: {e}");
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let mut authz = authz.map_err(acme)?;
+        if authz.status != AuthorizationStatus::Pending {
+            continue;
+        }
+        if let Some(mut challenge) = authz.challenge(ChallengeType::Dns01) {
+            challenge.set_ready().await.map_err(acme)?;
+        }
+    }
+    let retries = RetryPolicy::new()
+        .initial_delay(Duration::from_millis(50))
+        .backoff(1.5)
+        .timeout(timeout);
+    let status = order.poll_ready(&retries).await.map_err(acme)?;
+    if status != OrderStatus::Ready {
+        return Err(describe_invalid(order).await);
+    }
+    let key_pem = order.finalize().await.map_err(acme)?;
+    let chain_pem = order.poll_certificate(&retries).await.map_err(acme)?;
+    Ok((chain_pem, key_pem))
+}
+
+/// lego's rendering of failed authorizations:
+/// `[name] acme: error: 403 :: urn:ietf:params:acme:error:unauthorized :: detail`.
+async fn describe_invalid(order: &mut instant_acme::Order) -> Failure {
+    let mut lines = Vec::new();
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let Ok(authz) = authz else { continue };
+        if authz.status == AuthorizationStatus::Valid {
+            continue;
+        }
+        let shown = authz.identifier().to_string();
+        for challenge in &authz.challenges {
+            if let Some(problem) = &challenge.error {
+                lines.push(format!(
+                    "[{shown}] acme: error: {} :: {} :: {}",
+                    problem.status.unwrap_or(403),
+                    problem.r#type.as_deref().unwrap_or(""),
+                    problem.detail.as_deref().unwrap_or("")
+                ));
+            }
+        }
+    }
+    if lines.is_empty() {
+        "acme: error: the order became invalid".to_string()
+    } else {
+        lines.join("\n")
+    }
+}

@@ -1,0 +1,371 @@
+//! The in-process handle: every listener of the mock, on its own thread and runtime, stopped
+//! when the handle is dropped. `mock-gandi serve` is this handle in a process.
+
+use std::net::{SocketAddr, TcpListener as StdTcpListener, UdpSocket as StdUdpSocket};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::journal::{DnsEntry, Journal, RequestEntry};
+use crate::server::{AppState, Shutdown, ShutdownTrigger};
+use crate::store::{Seed, SeedError, ZoneStore};
+use crate::tls::MockCa;
+
+/// Why the mock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr} ({what}): {source}")]
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid seed: {0}")]
+    Seed(#[from] SeedError),
+    #[error("cannot create the proxy CA: {0}")]
+    Ca(String),
+    #[error("cannot write the CA certificate: {0}")]
+    CaWrite(std::io::Error),
+    #[error("cannot start the server thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Configures a [`MockGandi`] before it starts.
+#[derive(Debug)]
+pub struct MockGandiBuilder {
+    seed: Seed,
+    api: SocketAddr,
+    dns: SocketAddr,
+    proxy: SocketAddr,
+    ca_dir: Option<PathBuf>,
+}
+
+impl Default for MockGandiBuilder {
+    fn default() -> Self {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            seed: Seed::default(),
+            api: any,
+            dns: any,
+            proxy: any,
+            ca_dir: None,
+        }
+    }
+}
+
+impl MockGandiBuilder {
+    /// What the store starts with (and returns to on reset).
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The seed as TOML (or JSON) text.
+    pub fn seed_text(self, text: &str) -> Result<Self, SeedError> {
+        Ok(self.seed(Seed::parse(text)?))
+    }
+
+    /// Where the direct HTTP listener binds (default 127.0.0.1, any port).
+    pub fn api_addr(mut self, addr: SocketAddr) -> Self {
+        self.api = addr;
+        self
+    }
+
+    /// Where DNS binds, UDP and TCP on the same port (default 127.0.0.1, any port).
+    pub fn dns_addr(mut self, addr: SocketAddr) -> Self {
+        self.dns = addr;
+        self
+    }
+
+    /// Where the HTTPS proxy binds (default 127.0.0.1, any port).
+    pub fn proxy_addr(mut self, addr: SocketAddr) -> Self {
+        self.proxy = addr;
+        self
+    }
+
+    /// Where `ca.pem` is written (default: a temporary folder removed with the handle).
+    pub fn ca_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.ca_dir = Some(dir.into());
+        self
+    }
+
+    /// Starts every listener; they are ready when this returns.
+    pub async fn start(self) -> Result<MockGandi, StartError> {
+        self.start_blocking()
+    }
+
+    /// The same as [`MockGandiBuilder::start`], from synchronous code.
+    pub fn start_blocking(self) -> Result<MockGandi, StartError> {
+        let bind = |what, addr| {
+            let l = StdTcpListener::bind(addr).map_err(|source| StartError::Bind {
+                what,
+                addr,
+                source,
+            })?;
+            l.set_nonblocking(true)
+                .map_err(|source| StartError::Bind { what, addr, source })?;
+            Ok::<_, StartError>(l)
+        };
+        let api = bind("api", self.api)?;
+        let proxy = bind("proxy", self.proxy)?;
+        let (dns_udp, dns_tcp) = bind_dns(self.dns)?;
+        let api_addr = local(&api, "api", self.api)?;
+        let proxy_addr = local(&proxy, "proxy", self.proxy)?;
+        let dns_addr = local(&dns_tcp, "dns", self.dns)?;
+
+        let ca = Arc::new(MockCa::generate().map_err(StartError::Ca)?);
+        let (ca_dir, temp) = match self.ca_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(&dir).map_err(StartError::CaWrite)?;
+                (dir, None)
+            }
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("mock-gandi-")
+                    .tempdir()
+                    .map_err(StartError::CaWrite)?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let ca_cert = ca.write_to(&ca_dir).map_err(StartError::CaWrite)?;
+
+        let mut state = AppState::new(ZoneStore::new(self.seed));
+        state.ca_pem = Some(Arc::new(ca.cert_pem.clone()));
+        let (trigger, shutdown) = Shutdown::new();
+        let thread_state = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("mock-gandi".into())
+            .spawn(move || serve(thread_state, ca, api, proxy, dns_udp, dns_tcp, shutdown))
+            .map_err(StartError::Thread)?;
+
+        Ok(MockGandi {
+            api_addr,
+            dns_addr,
+            proxy_addr,
+            ca_cert,
+            state,
+            trigger,
+            thread: Some(thread),
+            _temp: temp,
+        })
+    }
+}
+
+fn local(
+    l: &StdTcpListener,
+    what: &'static str,
+    addr: SocketAddr,
+) -> Result<SocketAddr, StartError> {
+    l.local_addr()
+        .map_err(|source| StartError::Bind { what, addr, source })
+}
+
+/// Binds TCP and UDP on one port. With port 0 the kernel picks the TCP port, which may be
+/// taken on UDP: try again a few times.
+fn bind_dns(addr: SocketAddr) -> Result<(StdUdpSocket, StdTcpListener), StartError> {
+    let err = |source| StartError::Bind {
+        what: "dns",
+        addr,
+        source,
+    };
+    let mut last = None;
+    for _ in 0..20 {
+        let tcp = StdTcpListener::bind(addr).map_err(err)?;
+        let port = tcp.local_addr().map_err(err)?.port();
+        match StdUdpSocket::bind(SocketAddr::new(addr.ip(), port)) {
+            Ok(udp) => {
+                tcp.set_nonblocking(true).map_err(err)?;
+                udp.set_nonblocking(true).map_err(err)?;
+                return Ok((udp, tcp));
+            }
+            Err(e) if addr.port() == 0 => last = Some(e),
+            Err(e) => return Err(err(e)),
+        }
+    }
+    Err(err(
+        last.unwrap_or_else(|| std::io::Error::other("no free port"))
+    ))
+}
+
+/// The server thread: one runtime, every listener, until shutdown.
+fn serve(
+    state: AppState,
+    ca: Arc<MockCa>,
+    api: StdTcpListener,
+    proxy: StdTcpListener,
+    dns_udp: StdUdpSocket,
+    dns_tcp: StdTcpListener,
+    shutdown: Shutdown,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("mock-gandi-worker")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the mock's runtime: {e}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let (api, proxy, udp, tcp) = match (
+            tokio::net::TcpListener::from_std(api),
+            tokio::net::TcpListener::from_std(proxy),
+            tokio::net::UdpSocket::from_std(dns_udp),
+            tokio::net::TcpListener::from_std(dns_tcp),
+        ) {
+            (Ok(a), Ok(p), Ok(u), Ok(t)) => (a, p, u, t),
+            _ => {
+                tracing::error!("cannot register the mock's sockets with the runtime");
+                return;
+            }
+        };
+        let router = crate::server::router(state.clone());
+        let mut api_shutdown = shutdown.clone();
+        let api_task = axum::serve(api, router)
+            .with_graceful_shutdown(async move { api_shutdown.wait().await });
+        let dns_task = crate::dns::run(
+            udp,
+            tcp,
+            state.store.clone(),
+            state.journal.clone(),
+            shutdown.clone(),
+        );
+        let mut grace = shutdown.clone();
+        let proxy_task = crate::proxy::run(proxy, state, ca, shutdown);
+        let all = async {
+            let (api_result, (), ()) =
+                tokio::join!(api_task.into_future(), dns_task, proxy_task);
+            if let Err(e) = api_result {
+                tracing::error!("the API listener stopped: {e}");
+            }
+        };
+        // Open connections get a moment to finish; then the runtime is dropped with them.
+        tokio::select! {
+            () = all => {}
+            () = async { grace.wait().await; tokio::time::sleep(std::time::Duration::from_secs(1)).await } => {}
+        }
+    });
+    // Connections still open (keep-alive clients) must not keep the thread alive.
+    drop(runtime);
+}
+
+/// A running mock: every address, the CA, the store and the journals. Dropping it stops every
+/// listener and waits for the server thread.
+#[derive(Debug)]
+pub struct MockGandi {
+    api_addr: SocketAddr,
+    dns_addr: SocketAddr,
+    proxy_addr: SocketAddr,
+    ca_cert: PathBuf,
+    state: AppState,
+    trigger: ShutdownTrigger,
+    thread: Option<JoinHandle<()>>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl MockGandi {
+    /// Starts an empty mock on ephemeral loopback ports. Panics if it cannot start, like
+    /// other test servers; use [`MockGandi::builder`] to handle the error.
+    pub async fn start() -> Self {
+        Self::builder()
+            .start()
+            .await
+            .expect("mock-gandi could not start")
+    }
+
+    pub fn builder() -> MockGandiBuilder {
+        MockGandiBuilder::default()
+    }
+
+    /// `http://127.0.0.1:PORT`: the direct listener (Gandi APIs by path, and `/_mock`).
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api_addr)
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// DNS, UDP and TCP on this one address.
+    pub fn dns_addr(&self) -> SocketAddr {
+        self.dns_addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the HTTPS proxy, as `HTTPS_PROXY` takes it.
+    pub fn proxy_url(&self) -> String {
+        format!("http://{}", self.proxy_addr)
+    }
+
+    pub fn proxy_addr(&self) -> SocketAddr {
+        self.proxy_addr
+    }
+
+    /// The PEM file of the CA that signs the proxy's certificates.
+    pub fn ca_cert_path(&self) -> &Path {
+        &self.ca_cert
+    }
+
+    pub fn ca_pem(&self) -> &str {
+        self.state.ca_pem.as_deref().map_or("", String::as_str)
+    }
+
+    pub fn store(&self) -> &ZoneStore {
+        &self.state.store
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.state.journal
+    }
+
+    pub fn requests(&self) -> Vec<RequestEntry> {
+        self.state.journal.requests()
+    }
+
+    pub fn dns_queries(&self) -> Vec<DnsEntry> {
+        self.state.journal.dns_queries()
+    }
+
+    /// The shared state, for serving the same mock on another listener.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The ready line of `mock-gandi serve`.
+    pub fn ready_line(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Ready {
+            api: String,
+            dns: String,
+            proxy: String,
+            ca_cert: String,
+        }
+        serde_json::to_string(&Ready {
+            api: self.api_url(),
+            dns: self.dns_addr.to_string(),
+            proxy: self.proxy_url(),
+            ca_cert: self.ca_cert.display().to_string(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// Stops every listener and waits for them.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.trigger.trigger();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for MockGandi {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,125 @@
+//! The request and DNS journals: what clients asked and what they got, for tests, scenario
+//! transcripts and `GET /_mock/requests` / `GET /_mock/dns/queries`.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// Entries kept at most per journal; the oldest go first. Enough for any scenario, and a
+/// bound on memory for a mock left running under load.
+const CAPACITY: usize = 100_000;
+
+/// Which API generation a request reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Api {
+    /// Legacy v4 XML-RPC.
+    V4,
+    /// Old LiveDNS host (`dns.api.gandi.net/api/v5`).
+    LivednsOld,
+    /// Current LiveDNS host (`api.gandi.net/v5/livedns`).
+    Livedns,
+    /// The mock's own `/_mock` API.
+    Admin,
+    /// Anything else.
+    Other,
+}
+
+/// What a handler tells the journal about a request, beyond what the HTTP layer sees. Handlers
+/// put it in the response's extensions; the journal layer reads it from there.
+#[derive(Debug, Clone, Default)]
+pub struct Note {
+    pub xmlrpc_method: Option<String>,
+    pub fault_code: Option<i64>,
+    /// The kind of credential that authenticated (`pat`, `apikey`, `v4-key`), if one did.
+    pub auth: Option<&'static str>,
+}
+
+/// One HTTP request as the journal keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    pub api: Api,
+    pub host: String,
+    pub method: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xmlrpc_method: Option<String>,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<&'static str>,
+    /// True when the request came through the HTTPS proxy.
+    pub proxied: bool,
+}
+
+/// One DNS query as the journal keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// `udp` or `tcp`.
+    pub transport: &'static str,
+    /// The name as asked (case kept, no trailing dot).
+    pub name: String,
+    /// `TXT`, `A`, ...; the number for a type with no name.
+    #[serde(rename = "type")]
+    pub qtype: String,
+    /// `NOERROR`, `NXDOMAIN`, `REFUSED`, `FORMERR`, ...
+    pub rcode: String,
+    /// The answers, as presentation text (`"token"` for TXT).
+    pub answers: Vec<String>,
+}
+
+/// Both journals. Interior locking for the same reason as the store: short sections, never
+/// held across an await.
+#[derive(Debug, Default)]
+pub struct Journal {
+    requests: Mutex<Vec<RequestEntry>>,
+    dns: Mutex<Vec<DnsEntry>>,
+}
+
+fn push<T>(list: &Mutex<Vec<T>>, entry: T) {
+    let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
+    if list.len() >= CAPACITY {
+        list.drain(..CAPACITY / 10);
+    }
+    list.push(entry);
+}
+
+impl Journal {
+    pub fn record_request(&self, entry: RequestEntry) {
+        push(&self.requests, entry);
+    }
+
+    pub fn record_dns(&self, entry: DnsEntry) {
+        push(&self.dns, entry);
+    }
+
+    pub fn requests(&self) -> Vec<RequestEntry> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn dns_queries(&self) -> Vec<DnsEntry> {
+        self.dns.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    pub fn clear_dns(&self) {
+        self.dns.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}

@@ -1,0 +1,153 @@
+//! Wiring: the shared application state, the router that every listener serves, the journal
+//! layer, and the shutdown signal every server task takes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::journal::{Api, Journal, Note, RequestEntry};
+use crate::store::ZoneStore;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Arc<ZoneStore>,
+    pub journal: Arc<Journal>,
+    /// The PEM of the proxy's CA, served at `/_mock/ca.pem`.
+    pub ca_pem: Option<Arc<String>>,
+}
+
+impl AppState {
+    pub fn new(store: ZoneStore) -> Self {
+        Self {
+            store: Arc::new(store),
+            journal: Arc::new(Journal::default()),
+            ca_pem: None,
+        }
+    }
+}
+
+/// Marks a request that arrived through the HTTPS proxy (set by the proxy, read by the
+/// journal and by the admin API, which refuses proxied requests).
+#[derive(Debug, Clone, Copy)]
+pub struct Proxied;
+
+/// A shutdown signal: cheap to clone, resolves once for every holder.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// The sending side of [`Shutdown`].
+#[derive(Debug)]
+pub struct ShutdownTrigger(watch::Sender<bool>);
+
+impl Shutdown {
+    pub fn new() -> (ShutdownTrigger, Shutdown) {
+        let (tx, rx) = watch::channel(false);
+        (ShutdownTrigger(tx), Shutdown(rx))
+    }
+
+    /// Resolves when shutdown is triggered (or the trigger is dropped).
+    pub async fn wait(&mut self) {
+        // An error means the trigger is gone, which also means stop.
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}
+
+impl ShutdownTrigger {
+    pub fn trigger(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+/// The Gandi APIs, routed by path: `/xmlrpc/`, `/api/v5/...`, `/v5/livedns/...`.
+fn gandi_routes() -> Router<AppState> {
+    Router::new()
+        .nest(
+            "/api/v5",
+            crate::livedns::routes(crate::livedns::Generation::Old),
+        )
+        .nest(
+            "/v5/livedns",
+            crate::livedns::routes(crate::livedns::Generation::Current),
+        )
+        .fallback(crate::livedns::unknown_route)
+}
+
+/// Everything the direct listener serves: the Gandi APIs and the admin API.
+pub fn router(state: AppState) -> Router {
+    gandi_routes()
+        .nest("/_mock", crate::admin::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), journal_layer))
+        .with_state(state)
+}
+
+/// What the proxy serves: the Gandi APIs only, never the admin API.
+pub fn gandi_router(state: AppState) -> Router {
+    gandi_routes()
+        .layer(middleware::from_fn_with_state(state.clone(), journal_layer))
+        .with_state(state)
+}
+
+fn api_of(path: &str) -> Api {
+    if path.starts_with("/xmlrpc") {
+        Api::V4
+    } else if path.starts_with("/api/v5") {
+        Api::LivednsOld
+    } else if path.starts_with("/v5/livedns") {
+        Api::Livedns
+    } else if path.starts_with("/_mock") {
+        Api::Admin
+    } else {
+        Api::Other
+    }
+}
+
+/// The host the client addressed: the Host header, else the URI's authority.
+pub fn request_host(headers: &HeaderMap, uri: &Uri) -> String {
+    headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default()
+}
+
+async fn journal_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let api = api_of(&path);
+    // The admin API's own traffic would drown what a test wants to see.
+    if api == Api::Admin {
+        return next.run(request).await;
+    }
+    let time = OffsetDateTime::now_utc();
+    let host = request_host(request.headers(), request.uri());
+    let method = request.method().to_string();
+    let query = request.uri().query().map(str::to_string);
+    let proxied = request.extensions().get::<Proxied>().is_some();
+    let response = next.run(request).await.into_response();
+    let note = response
+        .extensions()
+        .get::<Note>()
+        .cloned()
+        .unwrap_or_default();
+    state.journal.record_request(RequestEntry {
+        time,
+        api,
+        host,
+        method,
+        path,
+        query,
+        xmlrpc_method: note.xmlrpc_method,
+        status: response.status().as_u16(),
+        fault_code: note.fault_code,
+        auth: note.auth,
+        proxied,
+    });
+    response
+}

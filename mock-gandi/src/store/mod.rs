@@ -1,0 +1,891 @@
+//! The zone store: the only source of truth of the emulator.
+//!
+//! Every API (LiveDNS, legacy v4, admin) reads and writes it; the DNS server only reads it,
+//! through [`ZoneStore::zone_for`], so that DNS answers exactly what the store holds at the
+//! moment of the query.
+
+mod seed;
+pub mod types;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+pub use seed::{
+    CredentialKind, DnsMode, Permission, Seed, SeedCredential, SeedDomain, SeedError, SeedRecord,
+};
+pub use types::{DEFAULT_TTL, Fqdn, Invalid, MAX_TTL, MIN_TTL, RecordType, RelName};
+use types::{check_ttl, normalize_value};
+
+/// First id given to a legacy zone; real zone ids are large numbers.
+const FIRST_ZONE_ID: u64 = 1_000_000;
+/// First id given to a legacy record.
+const FIRST_RECORD_ID: u64 = 3_000_000_000;
+/// First id given to a domain (v4 `domain.info` returns it).
+const FIRST_DOMAIN_ID: u64 = 400_000;
+
+/// What went wrong in a store operation. Each API maps these to its own wire errors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("unknown domain {0}")]
+    UnknownDomain(String),
+    #[error("rrset {name}/{rtype} not found")]
+    RrsetNotFound { name: String, rtype: RecordType },
+    #[error("rrset {name}/{rtype} exists")]
+    RrsetExists { name: String, rtype: RecordType },
+}
+
+/// One LiveDNS rrset: the values of one name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RrSet {
+    pub name: RelName,
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+    pub ttl: u32,
+    pub values: Vec<String>,
+}
+
+/// A domain of the account.
+#[derive(Debug, Clone, Serialize)]
+pub struct Domain {
+    pub id: u64,
+    pub fqdn: Fqdn,
+    pub dns: DnsMode,
+    pub organization: Option<String>,
+    /// LiveDNS records, keyed by name and type.
+    #[serde(serialize_with = "rrsets_as_list")]
+    pub rrsets: BTreeMap<(RelName, RecordType), RrSet>,
+    /// The legacy zone this domain points at (v4 `zone_id`).
+    pub zone_id: u64,
+}
+
+fn rrsets_as_list<S: serde::Serializer>(
+    map: &BTreeMap<(RelName, RecordType), RrSet>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(map.values())
+}
+
+/// One record of a legacy zone version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LegacyRecord {
+    pub id: u64,
+    pub name: RelName,
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+    pub value: String,
+    pub ttl: u32,
+}
+
+/// A legacy (v4) zone: numbered versions, exactly one active.
+#[derive(Debug, Clone, Serialize)]
+pub struct LegacyZone {
+    pub id: u64,
+    pub name: String,
+    pub public: bool,
+    pub active: u32,
+    pub versions: BTreeMap<u32, Vec<LegacyRecord>>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub date_updated: OffsetDateTime,
+}
+
+/// A credential known to the mock, as seeded.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub kind: CredentialKind,
+    pub secret: String,
+    pub organization: Option<String>,
+    pub domains: Option<Vec<Fqdn>>,
+    pub read: bool,
+    pub write: bool,
+    pub expires: Option<OffsetDateTime>,
+}
+
+impl Credential {
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires.is_some_and(|e| e <= now)
+    }
+
+    /// The secret as the journal and the state show it: kind and length, first and last
+    /// characters only.
+    pub fn redacted(&self) -> String {
+        redact(&self.secret)
+    }
+}
+
+/// Hides a secret but keeps enough to tell two apart: `0123…4567 (40)`.
+pub fn redact(secret: &str) -> String {
+    let n = secret.chars().count();
+    if n <= 8 {
+        return format!("… ({n})");
+    }
+    let head: String = secret.chars().take(4).collect();
+    let tail: String = secret.chars().skip(n - 4).collect();
+    format!("{head}…{tail} ({n})")
+}
+
+/// Why a LiveDNS credential may not act on a domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// Not in LiveDNS, not in the credential's scope, or not in its organization.
+    UnknownDomain,
+    /// Owned by an organization the credential reaches only with `sharing_id`.
+    OtherOrganization,
+    /// Missing permission (read or write).
+    Forbidden,
+}
+
+/// What a request needs to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Read,
+    Write,
+}
+
+/// The data behind the lock. Fields are crate-visible so each API module can keep its own
+/// operations in its own file (`impl State` blocks) and run them atomically.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub(crate) domains: BTreeMap<Fqdn, Domain>,
+    pub(crate) zones: BTreeMap<u64, LegacyZone>,
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) next_zone_id: u64,
+    pub(crate) next_record_id: u64,
+    pub(crate) next_domain_id: u64,
+    /// Bumped by every write; DNS uses it as the SOA serial.
+    pub(crate) generation: u64,
+}
+
+/// The store. A std `Mutex` is enough: every critical section is a few map operations, it is
+/// never held across an `.await`, and DNS and HTTP tasks need one consistent view.
+#[derive(Debug)]
+pub struct ZoneStore {
+    state: Mutex<State>,
+    initial: Seed,
+}
+
+/// What the DNS server needs of one zone, copied out of the store at query time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneView {
+    pub apex: Fqdn,
+    pub serial: u32,
+    pub rrsets: Vec<RrSet>,
+}
+
+impl ZoneStore {
+    /// A store holding `seed`; [`ZoneStore::reset`] returns to it.
+    pub fn new(seed: Seed) -> Self {
+        let mut state = State::empty();
+        state.apply_seed(&seed);
+        Self {
+            state: Mutex::new(state),
+            initial: seed,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied change that matters more
+        // than stopping every later request, so a poisoned lock is used as it is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads the state.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.lock())
+    }
+
+    /// Changes the state; the change is atomic for DNS and every API.
+    pub fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut state = self.lock();
+        state.generation += 1;
+        f(&mut state)
+    }
+
+    /// Back to the start-up seed.
+    pub fn reset(&self) {
+        let mut fresh = State::empty();
+        fresh.apply_seed(&self.initial);
+        let mut state = self.lock();
+        fresh.generation = state.generation + 1;
+        *state = fresh;
+    }
+
+    /// Adds a seed to the current state (domains with the same name are replaced).
+    pub fn add_seed(&self, seed: &Seed) {
+        self.write(|s| s.apply_seed(seed));
+    }
+
+    /// The zone that holds `name` (longest match), as DNS serves it: LiveDNS rrsets for a
+    /// `livedns` domain, the active version of its zone for a `legacy` one.
+    pub fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
+        self.read(|s| s.zone_for(name))
+    }
+
+    /// A JSON picture of everything, secrets redacted (`GET /_mock/state`).
+    pub fn snapshot(&self) -> serde_json::Value {
+        self.read(State::snapshot)
+    }
+}
+
+impl Default for ZoneStore {
+    fn default() -> Self {
+        Self::new(Seed::default())
+    }
+}
+
+impl State {
+    fn empty() -> Self {
+        Self {
+            next_zone_id: FIRST_ZONE_ID,
+            next_record_id: FIRST_RECORD_ID,
+            next_domain_id: FIRST_DOMAIN_ID,
+            ..Self::default()
+        }
+    }
+
+    fn apply_seed(&mut self, seed: &Seed) {
+        for d in &seed.domain {
+            self.insert_domain(d);
+        }
+        for c in &seed.credential {
+            self.credentials.retain(|k| k.secret != c.secret);
+            self.credentials.push(Credential {
+                kind: c.kind,
+                secret: c.secret.clone(),
+                organization: c.organization.clone(),
+                domains: c.domains.clone(),
+                read: c.permissions.contains(&Permission::Read)
+                    || c.permissions.contains(&Permission::Write),
+                write: c.permissions.contains(&Permission::Write),
+                expires: c.expires,
+            });
+        }
+    }
+
+    /// Adds a domain with its records: as rrsets, and as version 1 of a new legacy zone of its
+    /// own, so that both APIs list the same records at the start whichever mode serves DNS.
+    fn insert_domain(&mut self, d: &SeedDomain) {
+        let zone_id = self.new_zone(&format!("{} zone", d.fqdn));
+        let mut records = Vec::new();
+        let mut rrsets = BTreeMap::new();
+        for r in &d.record {
+            for v in &r.values {
+                records.push(LegacyRecord {
+                    id: self.next_record_id(),
+                    name: r.name.clone(),
+                    rtype: r.rtype,
+                    value: v.clone(),
+                    ttl: r.ttl,
+                });
+            }
+            let entry = rrsets
+                .entry((r.name.clone(), r.rtype))
+                .or_insert_with(|| RrSet {
+                    name: r.name.clone(),
+                    rtype: r.rtype,
+                    ttl: r.ttl,
+                    values: Vec::new(),
+                });
+            for v in &r.values {
+                if !entry.values.contains(v) {
+                    entry.values.push(v.clone());
+                }
+            }
+        }
+        if let Some(zone) = self.zones.get_mut(&zone_id) {
+            zone.versions.insert(1, records);
+        }
+        let id = self.next_domain_id;
+        self.next_domain_id += 1;
+        self.domains.insert(
+            d.fqdn.clone(),
+            Domain {
+                id,
+                fqdn: d.fqdn.clone(),
+                dns: d.dns,
+                organization: d.organization.clone(),
+                rrsets,
+                zone_id,
+            },
+        );
+    }
+
+    /// Creates an empty legacy zone with version 1 active; returns its id.
+    pub(crate) fn new_zone(&mut self, name: &str) -> u64 {
+        let id = self.next_zone_id;
+        self.next_zone_id += 1;
+        self.zones.insert(
+            id,
+            LegacyZone {
+                id,
+                name: name.to_string(),
+                public: false,
+                active: 1,
+                versions: BTreeMap::from([(1, Vec::new())]),
+                date_updated: OffsetDateTime::now_utc(),
+            },
+        );
+        id
+    }
+
+    pub(crate) fn next_record_id(&mut self) -> u64 {
+        let id = self.next_record_id;
+        self.next_record_id += 1;
+        id
+    }
+
+    pub fn domains(&self) -> impl Iterator<Item = &Domain> {
+        self.domains.values()
+    }
+
+    pub fn domain(&self, fqdn: &Fqdn) -> Option<&Domain> {
+        self.domains.get(fqdn)
+    }
+
+    pub fn zone(&self, id: u64) -> Option<&LegacyZone> {
+        self.zones.get(&id)
+    }
+
+    /// The known domain that `name` lies within (longest match).
+    pub fn domain_holding(&self, name: &Fqdn) -> Option<&Domain> {
+        let mut candidate = name.as_str();
+        loop {
+            if let Some(d) = Fqdn::parse(candidate)
+                .ok()
+                .and_then(|f| self.domains.get(&f))
+            {
+                return Some(d);
+            }
+            candidate = candidate.split_once('.')?.1;
+        }
+    }
+
+    fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
+        let domain = self.domain_holding(name)?;
+        let rrsets = match domain.dns {
+            DnsMode::Livedns => domain.rrsets.values().cloned().collect(),
+            DnsMode::Legacy => self
+                .zones
+                .get(&domain.zone_id)
+                .and_then(|z| z.versions.get(&z.active))
+                .map(|records| group_legacy(records))
+                .unwrap_or_default(),
+        };
+        Some(ZoneView {
+            apex: domain.fqdn.clone(),
+            // Serials wrap like real ones; a mock never writes 2^32 times.
+            serial: (self.generation % u64::from(u32::MAX)) as u32,
+            rrsets,
+        })
+    }
+
+    pub fn credential(&self, secret: &str) -> Option<&Credential> {
+        self.credentials.iter().find(|c| c.secret == secret)
+    }
+
+    /// Organization id as `sharing_id` carries it: accepted as the name or as the uuid the
+    /// state shows for it.
+    pub fn organization_matches(org: &str, sharing_id: &str) -> bool {
+        org == sharing_id || organization_uuid(org) == sharing_id
+    }
+
+    /// May `cred` act on `fqdn` through LiveDNS? Checks mode, scope, organization and
+    /// permission, in the order Gandi's answers show: an out-of-scope domain is unknown
+    /// before it is forbidden.
+    pub fn livedns_access(
+        &self,
+        cred: &Credential,
+        fqdn: &Fqdn,
+        sharing_id: Option<&str>,
+        need: Need,
+    ) -> Result<&Domain, Denied> {
+        let domain = self
+            .domains
+            .get(fqdn)
+            .filter(|d| d.dns == DnsMode::Livedns)
+            .ok_or(Denied::UnknownDomain)?;
+        if let Some(scope) = &cred.domains
+            && !scope.contains(fqdn)
+        {
+            return Err(Denied::UnknownDomain);
+        }
+        match (&domain.organization, &cred.organization) {
+            (Some(owner), Some(own)) => {
+                if owner != own {
+                    return Err(Denied::UnknownDomain);
+                }
+            }
+            (Some(owner), None) => {
+                if !sharing_id.is_some_and(|s| Self::organization_matches(owner, s)) {
+                    return Err(Denied::OtherOrganization);
+                }
+            }
+            (None, _) => {}
+        }
+        let allowed = match need {
+            Need::Read => cred.read,
+            Need::Write => cred.write,
+        };
+        if !allowed {
+            return Err(Denied::Forbidden);
+        }
+        Ok(domain)
+    }
+
+    fn livedns_domain_mut(&mut self, fqdn: &Fqdn) -> Result<&mut Domain, StoreError> {
+        self.domains
+            .get_mut(fqdn)
+            .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))
+    }
+
+    /// Adds a LiveDNS domain with no records (`POST /domains`).
+    pub fn create_domain(
+        &mut self,
+        fqdn: &Fqdn,
+        organization: Option<String>,
+    ) -> Result<(), StoreError> {
+        if self.domains.contains_key(fqdn) {
+            return Err(StoreError::Invalid(Invalid::new(
+                "fqdn",
+                format!("Domain {fqdn} already exists"),
+            )));
+        }
+        self.insert_domain(&SeedDomain {
+            fqdn: fqdn.clone(),
+            dns: DnsMode::Livedns,
+            organization,
+            record: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// The rrsets of a domain, sorted by name then type.
+    pub fn rrsets(&self, fqdn: &Fqdn) -> Result<Vec<RrSet>, StoreError> {
+        self.domains
+            .get(fqdn)
+            .map(|d| d.rrsets.values().cloned().collect())
+            .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))
+    }
+
+    pub fn rrset(&self, fqdn: &Fqdn, name: &RelName, rtype: RecordType) -> Option<RrSet> {
+        self.domains
+            .get(fqdn)?
+            .rrsets
+            .get(&(name.clone(), rtype))
+            .cloned()
+    }
+
+    /// Creates an rrset; fails if one exists at that name and type (`POST`).
+    pub fn create_rrset(
+        &mut self,
+        fqdn: &Fqdn,
+        name: &RelName,
+        rtype: RecordType,
+        ttl: Option<u32>,
+        values: &[String],
+    ) -> Result<RrSet, StoreError> {
+        if self.rrset(fqdn, name, rtype).is_some() {
+            return Err(StoreError::RrsetExists {
+                name: name.to_string(),
+                rtype,
+            });
+        }
+        if values.is_empty() {
+            return Err(Invalid::new("rrset_values", "at least one value is required").into());
+        }
+        self.put_rrset(fqdn, name, rtype, ttl, values)?
+            .ok_or_else(|| Invalid::new("rrset_values", "at least one value is required").into())
+    }
+
+    /// Replaces (or creates) an rrset (`PUT`). No TTL means the default, 10800. An empty value
+    /// list removes the rrset (certbot and acme.sh clean up that way) and returns `None`.
+    pub fn put_rrset(
+        &mut self,
+        fqdn: &Fqdn,
+        name: &RelName,
+        rtype: RecordType,
+        ttl: Option<u32>,
+        values: &[String],
+    ) -> Result<Option<RrSet>, StoreError> {
+        let ttl = check_ttl(ttl.unwrap_or(DEFAULT_TTL))?;
+        let mut normalized: Vec<String> = Vec::with_capacity(values.len());
+        for v in values {
+            let v = normalize_value(rtype, v)?;
+            if !normalized.contains(&v) {
+                normalized.push(v);
+            }
+        }
+        if rtype == RecordType::Alias && !name.is_apex() {
+            return Err(Invalid::new(
+                "rrset_type",
+                "ALIAS records are only allowed at the apex (@)",
+            )
+            .into());
+        }
+        let domain = self.livedns_domain_mut(fqdn)?;
+        let key = (name.clone(), rtype);
+        if normalized.is_empty() {
+            domain.rrsets.remove(&key);
+            return Ok(None);
+        }
+        check_cname_exclusive(domain, name, rtype)?;
+        let rrset = RrSet {
+            name: name.clone(),
+            rtype,
+            ttl,
+            values: normalized,
+        };
+        domain.rrsets.insert(key, rrset.clone());
+        Ok(Some(rrset))
+    }
+
+    /// Replaces every rrset at `name` (`PUT /records/{name}`).
+    pub fn replace_name(
+        &mut self,
+        fqdn: &Fqdn,
+        name: &RelName,
+        items: &[(RecordType, Option<u32>, Vec<String>)],
+    ) -> Result<(), StoreError> {
+        let mut trial = self
+            .domains
+            .get(fqdn)
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
+        trial.rrsets.retain(|(n, _), _| n != name);
+        let mut scratch = State::default();
+        scratch.domains.insert(fqdn.clone(), trial);
+        for (rtype, ttl, values) in items {
+            scratch.put_rrset(fqdn, name, *rtype, *ttl, values)?;
+        }
+        let done = scratch.domains.remove(fqdn).expect("inserted above");
+        self.livedns_domain_mut(fqdn)?.rrsets = done.rrsets;
+        Ok(())
+    }
+
+    /// Replaces the whole zone (`PUT /records`).
+    pub fn replace_zone(
+        &mut self,
+        fqdn: &Fqdn,
+        items: &[(RelName, RecordType, Option<u32>, Vec<String>)],
+    ) -> Result<(), StoreError> {
+        let mut trial = self
+            .domains
+            .get(fqdn)
+            .cloned()
+            .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
+        trial.rrsets.clear();
+        let mut scratch = State::default();
+        scratch.domains.insert(fqdn.clone(), trial);
+        for (name, rtype, ttl, values) in items {
+            scratch.put_rrset(fqdn, name, *rtype, *ttl, values)?;
+        }
+        let done = scratch.domains.remove(fqdn).expect("inserted above");
+        self.livedns_domain_mut(fqdn)?.rrsets = done.rrsets;
+        Ok(())
+    }
+
+    /// Deletes one rrset; missing is an error (`DELETE /records/{name}/{type}` answers 404).
+    pub fn delete_rrset(
+        &mut self,
+        fqdn: &Fqdn,
+        name: &RelName,
+        rtype: RecordType,
+    ) -> Result<(), StoreError> {
+        self.livedns_domain_mut(fqdn)?
+            .rrsets
+            .remove(&(name.clone(), rtype))
+            .map(|_| ())
+            .ok_or(StoreError::RrsetNotFound {
+                name: name.to_string(),
+                rtype,
+            })
+    }
+
+    /// Deletes every rrset at `name`.
+    pub fn delete_name(&mut self, fqdn: &Fqdn, name: &RelName) -> Result<(), StoreError> {
+        self.livedns_domain_mut(fqdn)?
+            .rrsets
+            .retain(|(n, _), _| n != name);
+        Ok(())
+    }
+
+    fn snapshot(&self) -> serde_json::Value {
+        let orgs: std::collections::BTreeSet<&String> = self
+            .domains
+            .values()
+            .filter_map(|d| d.organization.as_ref())
+            .chain(
+                self.credentials
+                    .iter()
+                    .filter_map(|c| c.organization.as_ref()),
+            )
+            .collect();
+        serde_json::json!({
+            "organizations": orgs.iter().map(|o| serde_json::json!({"name": o, "id": organization_uuid(o)})).collect::<Vec<_>>(),
+            "domains": self.domains.values().collect::<Vec<_>>(),
+            "zones": self.zones.values().collect::<Vec<_>>(),
+            "credentials": self.credentials.iter().map(|c| serde_json::json!({
+                "kind": c.kind.as_str(),
+                "secret": c.redacted(),
+                "organization": c.organization,
+                "domains": c.domains,
+                "read": c.read,
+                "write": c.write,
+                "expires": c.expires.and_then(|e| e.format(&time::format_description::well_known::Rfc3339).ok()),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// CNAME must stand alone at its name.
+fn check_cname_exclusive(
+    domain: &Domain,
+    name: &RelName,
+    rtype: RecordType,
+) -> Result<(), Invalid> {
+    let others = domain
+        .rrsets
+        .keys()
+        .filter(|(n, t)| n == name && *t != rtype)
+        .map(|(_, t)| *t)
+        .collect::<Vec<_>>();
+    if rtype == RecordType::Cname && !others.is_empty() {
+        return Err(Invalid::new(
+            "rrset_type",
+            "A CNAME record cannot coexist with other records of the same name",
+        ));
+    }
+    if others.contains(&RecordType::Cname) {
+        return Err(Invalid::new(
+            "rrset_type",
+            "A CNAME record cannot coexist with other records of the same name",
+        ));
+    }
+    Ok(())
+}
+
+/// Groups legacy records into rrsets (the TTL of the first record of a set wins, as a DNS
+/// server must give one TTL per set).
+pub(crate) fn group_legacy(records: &[LegacyRecord]) -> Vec<RrSet> {
+    let mut sets: BTreeMap<(RelName, RecordType), RrSet> = BTreeMap::new();
+    for r in records {
+        let set = sets
+            .entry((r.name.clone(), r.rtype))
+            .or_insert_with(|| RrSet {
+                name: r.name.clone(),
+                rtype: r.rtype,
+                ttl: r.ttl,
+                values: Vec::new(),
+            });
+        if !set.values.contains(&r.value) {
+            set.values.push(r.value.clone());
+        }
+    }
+    sets.into_values().collect()
+}
+
+/// A stable uuid-shaped id for an organization name (FNV-1a, twice, formatted 8-4-4-4-12).
+pub fn organization_uuid(name: &str) -> String {
+    let hash = |seed: u64| {
+        name.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let a = hash(0xcbf2_9ce4_8422_2325);
+    let b = hash(0x8422_2325_cbf2_9ce4);
+    let hex = format!("{a:016x}{b:016x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> ZoneStore {
+        ZoneStore::new(
+            Seed::from_toml(
+                r#"
+[[domain]]
+fqdn = "stubber.chat"
+organization = "acme"
+[[domain.record]]
+name = "@"
+type = "A"
+ttl = 300
+values = ["192.0.2.10"]
+[[domain]]
+fqdn = "old.example"
+dns = "legacy"
+[[domain.record]]
+name = "www"
+type = "A"
+values = ["192.0.2.20"]
+[[credential]]
+kind = "pat"
+secret = "0123456789abcdef0123456789abcdef01234567"
+organization = "acme"
+[[credential]]
+kind = "apikey"
+secret = "abcdefghijklmnopqrstuvwx"
+permissions = ["dns:read"]
+"#,
+            )
+            .unwrap(),
+        )
+    }
+
+    fn f(s: &str) -> Fqdn {
+        Fqdn::parse(s).unwrap()
+    }
+
+    fn n(s: &str) -> RelName {
+        RelName::parse(s).unwrap()
+    }
+
+    #[test]
+    fn dns_sees_livedns_rrsets_for_a_livedns_domain() {
+        let s = store();
+        let view = s.zone_for(&f("www.stubber.chat")).unwrap();
+        assert_eq!(view.apex, f("stubber.chat"));
+        assert_eq!(view.rrsets.len(), 1);
+        assert!(s.zone_for(&f("example.org")).is_none());
+    }
+
+    #[test]
+    fn dns_sees_the_active_legacy_version_for_a_legacy_domain() {
+        let s = store();
+        // A LiveDNS write to a legacy domain never reaches DNS.
+        s.write(|st| {
+            st.put_rrset(
+                &f("old.example"),
+                &n("x"),
+                RecordType::A,
+                None,
+                &["192.0.2.99".into()],
+            )
+            .unwrap()
+        });
+        let view = s.zone_for(&f("old.example")).unwrap();
+        assert_eq!(view.rrsets.len(), 1);
+        assert_eq!(view.rrsets[0].name, n("www"));
+    }
+
+    #[test]
+    fn put_without_ttl_gives_the_default_and_empty_values_remove() {
+        let s = store();
+        let d = f("stubber.chat");
+        let set = s
+            .write(|st| {
+                st.put_rrset(
+                    &d,
+                    &n("_acme-challenge"),
+                    RecordType::Txt,
+                    None,
+                    &["tok".into()],
+                )
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(set.ttl, DEFAULT_TTL);
+        assert_eq!(set.values, vec!["\"tok\""]);
+        let gone = s
+            .write(|st| st.put_rrset(&d, &n("_acme-challenge"), RecordType::Txt, Some(300), &[]))
+            .unwrap();
+        assert!(gone.is_none());
+        assert!(
+            s.read(|st| st.rrset(&d, &n("_acme-challenge"), RecordType::Txt))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn cname_stands_alone() {
+        let s = store();
+        let d = f("stubber.chat");
+        let err = s
+            .write(|st| st.put_rrset(&d, &n("@"), RecordType::Cname, None, &["x.example.".into()]))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)));
+    }
+
+    #[test]
+    fn a_failed_zone_replace_changes_nothing() {
+        let s = store();
+        let d = f("stubber.chat");
+        let before = s.read(|st| st.rrsets(&d)).unwrap();
+        let err = s.write(|st| {
+            st.replace_zone(
+                &d,
+                &[
+                    (n("a"), RecordType::A, None, vec!["192.0.2.1".into()]),
+                    (n("b"), RecordType::A, None, vec!["bad".into()]),
+                ],
+            )
+        });
+        assert!(err.is_err());
+        assert_eq!(s.read(|st| st.rrsets(&d)).unwrap(), before);
+    }
+
+    #[test]
+    fn access_follows_scope_organization_and_permission() {
+        let s = store();
+        s.read(|st| {
+            let pat = st
+                .credential("0123456789abcdef0123456789abcdef01234567")
+                .unwrap();
+            let key = st.credential("abcdefghijklmnopqrstuvwx").unwrap();
+            let d = f("stubber.chat");
+            assert!(st.livedns_access(pat, &d, None, Need::Write).is_ok());
+            assert_eq!(
+                st.livedns_access(key, &d, None, Need::Read).unwrap_err(),
+                Denied::OtherOrganization
+            );
+            assert!(st.livedns_access(key, &d, Some("acme"), Need::Read).is_ok());
+            assert!(
+                st.livedns_access(key, &d, Some(&organization_uuid("acme")), Need::Read)
+                    .is_ok()
+            );
+            assert_eq!(
+                st.livedns_access(key, &d, Some("acme"), Need::Write)
+                    .unwrap_err(),
+                Denied::Forbidden
+            );
+            assert_eq!(
+                st.livedns_access(pat, &f("old.example"), None, Need::Read)
+                    .unwrap_err(),
+                Denied::UnknownDomain
+            );
+        });
+    }
+
+    #[test]
+    fn reset_returns_to_the_start_up_seed() {
+        let s = store();
+        let d = f("stubber.chat");
+        s.write(|st| st.delete_name(&d, &n("@"))).unwrap();
+        assert!(s.read(|st| st.rrsets(&d)).unwrap().is_empty());
+        s.reset();
+        assert_eq!(s.read(|st| st.rrsets(&d)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        assert_eq!(
+            redact("0123456789abcdef0123456789abcdef01234567"),
+            "0123…4567 (40)"
+        );
+        let snap = store().snapshot().to_string();
+        assert!(!snap.contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,264 @@
+//! The seed format: what a store starts with, read from TOML (seed files, scenario files'
+//! `[gandi]` table) or JSON (`POST /_mock/seed`). Unknown keys are errors; values are
+//! validated while they are read, so a TOML error names the line of the offending table.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::types::{Fqdn, Invalid, RecordType, RelName, check_ttl, normalize_value};
+
+/// Which platform serves a domain's DNS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsMode {
+    #[default]
+    Livedns,
+    Legacy,
+}
+
+/// The three kinds of Gandi credentials (gandi-wire.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CredentialKind {
+    /// Personal access token: current LiveDNS, `Authorization: Bearer`.
+    #[serde(rename = "pat")]
+    Pat,
+    /// LiveDNS API key: `X-Api-Key` (old host) or `Authorization: Apikey` (current host).
+    #[serde(rename = "apikey")]
+    ApiKey,
+    /// Legacy v4 XML-RPC key.
+    #[serde(rename = "v4-key")]
+    V4Key,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Pat => "pat",
+            CredentialKind::ApiKey => "apikey",
+            CredentialKind::V4Key => "v4-key",
+        }
+    }
+}
+
+/// A whole seed. Every list may be empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seed {
+    #[serde(default)]
+    pub domain: Vec<SeedDomain>,
+    #[serde(default)]
+    pub credential: Vec<SeedCredential>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedDomain {
+    pub fqdn: Fqdn,
+    #[serde(default)]
+    pub dns: DnsMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(default)]
+    pub record: Vec<SeedRecord>,
+}
+
+/// One rrset; its values are checked against its type when it is read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawRecord")]
+pub struct SeedRecord {
+    pub name: RelName,
+    #[serde(rename = "type")]
+    pub rtype: RecordType,
+    pub ttl: u32,
+    pub values: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    name: RelName,
+    #[serde(rename = "type")]
+    rtype: RecordType,
+    ttl: Option<u32>,
+    values: Vec<String>,
+}
+
+impl TryFrom<RawRecord> for SeedRecord {
+    type Error = Invalid;
+    fn try_from(raw: RawRecord) -> Result<Self, Invalid> {
+        let ttl = check_ttl(raw.ttl.unwrap_or(super::types::DEFAULT_TTL))?;
+        if raw.values.is_empty() {
+            return Err(Invalid::new("values", "a record needs at least one value"));
+        }
+        let values = raw
+            .values
+            .iter()
+            .map(|v| normalize_value(raw.rtype, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            name: raw.name,
+            rtype: raw.rtype,
+            ttl,
+            values,
+        })
+    }
+}
+
+/// What a credential may do with DNS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Permission {
+    #[serde(rename = "dns:read")]
+    Read,
+    #[serde(rename = "dns:write")]
+    Write,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawCredential")]
+pub struct SeedCredential {
+    pub kind: CredentialKind,
+    pub secret: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<Fqdn>>,
+    pub permissions: Vec<Permission>,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires: Option<OffsetDateTime>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCredential {
+    kind: CredentialKind,
+    secret: String,
+    organization: Option<String>,
+    domains: Option<Vec<Fqdn>>,
+    permissions: Option<Vec<Permission>>,
+    expires: Option<String>,
+}
+
+impl TryFrom<RawCredential> for SeedCredential {
+    type Error = Invalid;
+    fn try_from(raw: RawCredential) -> Result<Self, Invalid> {
+        // Secrets are taken as given (a wrong shape is what the scenarios are about), but an
+        // empty one or one with whitespace could never be sent in a header.
+        if raw.secret.is_empty() || raw.secret.chars().any(char::is_whitespace) {
+            return Err(Invalid::new(
+                "secret",
+                "a secret must be non-empty and contain no white space",
+            ));
+        }
+        let expires =
+            raw.expires
+                .map(|e| {
+                    OffsetDateTime::parse(&e, &time::format_description::well_known::Rfc3339)
+                        .map_err(|err| {
+                            Invalid::new(
+                                "expires",
+                                format!("'{e}' is not an RFC 3339 date and time: {err}"),
+                            )
+                        })
+                })
+                .transpose()?;
+        Ok(Self {
+            kind: raw.kind,
+            secret: raw.secret,
+            organization: raw.organization,
+            domains: raw.domains,
+            permissions: raw
+                .permissions
+                .unwrap_or_else(|| vec![Permission::Read, Permission::Write]),
+            expires,
+        })
+    }
+}
+
+/// An error reading a seed, with the position the parser reported.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("{0}")]
+    Toml(String),
+    #[error("{0}")]
+    Json(String),
+}
+
+impl Seed {
+    /// Parses TOML; the error text carries line, column and key.
+    pub fn from_toml(text: &str) -> Result<Self, SeedError> {
+        toml::from_str(text).map_err(|e| SeedError::Toml(e.to_string()))
+    }
+
+    pub fn from_json(text: &str) -> Result<Self, SeedError> {
+        serde_json::from_str(text).map_err(|e| SeedError::Json(e.to_string()))
+    }
+
+    /// JSON if the text starts with `{`, TOML otherwise.
+    pub fn parse(text: &str) -> Result<Self, SeedError> {
+        if text.trim_start().starts_with('{') {
+            Self::from_json(text)
+        } else {
+            Self::from_toml(text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"
+[[domain]]
+fqdn = "stubber.chat"
+dns = "livedns"
+organization = "acme"
+[[domain.record]]
+name = "@"
+type = "A"
+ttl = 300
+values = ["192.0.2.10"]
+
+[[credential]]
+kind = "pat"
+secret = "0123456789abcdef0123456789abcdef01234567"
+organization = "acme"
+domains = ["stubber.chat"]
+permissions = ["dns:read", "dns:write"]
+expires = "2027-01-01T00:00:00Z"
+"#;
+
+    #[test]
+    fn the_documented_seed_parses() {
+        let seed = Seed::from_toml(SEED).unwrap();
+        assert_eq!(seed.domain[0].fqdn.as_str(), "stubber.chat");
+        assert_eq!(seed.domain[0].record[0].values, vec!["192.0.2.10"]);
+        assert_eq!(seed.credential[0].kind, CredentialKind::Pat);
+        assert!(seed.credential[0].expires.is_some());
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let text = SEED.replace("dns = \"livedns\"", "dns = \"livedns\"\nzone = 3");
+        let err = Seed::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains("line 5"), "{err}");
+        assert!(err.contains("zone"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_is_named_with_the_line_of_its_record() {
+        let text = SEED.replace("192.0.2.10", "not-an-address");
+        let err = Seed::from_toml(&text).unwrap_err().to_string();
+        assert!(err.contains("not-an-address"), "{err}");
+        assert!(err.contains("line "), "{err}");
+    }
+
+    #[test]
+    fn json_seeds_are_accepted() {
+        let seed = Seed::parse(r#"{"domain":[{"fqdn":"example.com","dns":"legacy"}]}"#).unwrap();
+        assert_eq!(seed.domain[0].dns, DnsMode::Legacy);
+        assert!(Seed::parse(r#"{"domains":[]}"#).is_err());
+    }
+}
