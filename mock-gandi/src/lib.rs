@@ -19,6 +19,7 @@ mod dns;
 pub mod journal;
 mod livedns;
 mod server;
+pub mod xmlrpc;
 
 pub use journal::{DnsEntry, Journal, RequestEntry};
 pub use server::{AppState, Shutdown, ShutdownTrigger, gandi_router, router};

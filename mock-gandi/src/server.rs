@@ -76,6 +76,7 @@ fn gandi_routes() -> Router<AppState> {
             "/v5/livedns",
             crate::livedns::routes(crate::livedns::Generation::Current),
         )
+        .merge(crate::xmlrpc::routes())
         .fallback(crate::livedns::unknown_route)
 }
 

@@ -4,6 +4,7 @@
 //! through [`ZoneStore::zone_for`], so that DNS answers exactly what the store holds at the
 //! moment of the query.
 
+mod legacy;
 mod seed;
 pub mod types;
 
@@ -13,6 +14,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use seed::{
     CredentialKind, DnsMode, Permission, Seed, SeedCredential, SeedDomain, SeedError, SeedRecord,
 };
