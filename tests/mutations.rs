@@ -35,7 +35,9 @@ fn mutants(s: &Scenario, real: &IssuanceOutcome) -> Vec<(String, IssuanceOutcome
     match &real.result {
         Ok(_) => out.push((
             "the client fails".to_string(),
-            copy(Err("[stubber.chat] acme: error presenting token: changed".into())),
+            copy(Err(
+                "[stubber.chat] acme: error presenting token: changed".into()
+            )),
         )),
         Err(e) => {
             if !s.expect.error_contains.is_empty() {
@@ -72,7 +74,11 @@ async fn every_scenario_fails_when_the_behaviour_it_pins_changes() {
     for s in corpus() {
         let real = issuance::run(&s.request, CaKind::Process).await.unwrap();
         let verdict = judge(&s, &real, &dns_as_expected(&s));
-        assert!(verdict.is_empty(), "{}: the real run must pass: {verdict:?}", s.name);
+        assert!(
+            verdict.is_empty(),
+            "{}: the real run must pass: {verdict:?}",
+            s.name
+        );
         let mutants = mutants(&s, &real);
         assert!(
             !mutants.is_empty(),
@@ -101,7 +107,8 @@ async fn the_issuing_scenario_fails_when_the_mock_refuses_writes() {
         .unwrap();
     assert_eq!(s.expect.outcome, Outcome::Issued);
     for c in &mut s.request.seed.credential {
-        c.permissions.retain(|p| *p != mock_gandi::store::Permission::Write);
+        c.permissions
+            .retain(|p| *p != mock_gandi::store::Permission::Write);
     }
     let outcome = issuance::run(&s.request, CaKind::Process).await.unwrap();
     let verdict = judge(&s, &outcome, &dns_as_expected(&s));
