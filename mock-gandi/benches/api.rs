@@ -48,11 +48,11 @@ fn baseline(get: &'static str, put: &'static str) -> SocketAddr {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let handler = move || async move {
-                ([("content-type", "application/json; charset=utf-8")], body)
+            let fixed = |body: &'static str| {
+                move || async move { ([("content-type", "application/json; charset=utf-8")], body) }
             };
-            let app =
-                axum::Router::new().route("/{*path}", axum::routing::get(handler).put(handler));
+            let app = axum::Router::new()
+                .route("/{*path}", axum::routing::get(fixed(get)).put(fixed(put)));
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
         });
