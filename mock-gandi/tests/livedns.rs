@@ -66,6 +66,11 @@ async fn every_endpoint_answers_like_gandi_on_the_current_host() {
             "/domains/stubber.chat/records/mail",
             r#"{"items": [{"rrset_type": "A", "rrset_values": ["192.0.2.25"], "rrset_ttl": 300}, {"rrset_type": "TXT", "rrset_values": ["v=spf1 -all"]}]}"#,
         ),
+        (
+            "POST",
+            "/domains/stubber.chat/records/mail",
+            r#"{"rrset_type": "MX", "rrset_values": ["10 mx.stubber.chat."], "rrset_ttl": 600}"#,
+        ),
         ("GET", "/domains/stubber.chat/records/mail", ""),
         ("DELETE", "/domains/stubber.chat/records/mail", ""),
         ("GET", "/domains/stubber.chat/records/mail", ""),
