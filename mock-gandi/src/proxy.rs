@@ -524,7 +524,7 @@ fn split_authority(target: &str) -> Option<(&str, u16)> {
         Some(rest) => rest.split_once("]:")?,
         None => target.rsplit_once(':')?,
     };
-    if host.is_empty() || host.contains(':') && !target.starts_with('[') {
+    if host.is_empty() || (host.contains(':') && !target.starts_with('[')) {
         return None;
     }
     if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
