@@ -444,3 +444,58 @@ async fn dropping_the_handle_closes_an_idle_keep_alive_tunnel_at_once() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_client_hello_sent_right_behind_the_connect_head_is_not_lost() {
+    use std::io::{Read, Write};
+
+    let mock = MockGandi::builder().start_blocking().unwrap();
+    let config = {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_file(mock.ca_cert_path()).unwrap())
+            .unwrap();
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+    };
+    let name = ServerName::try_from("api.gandi.net").unwrap();
+    let mut tls = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    // The CONNECT head and the ClientHello leave in one write, before any answer.
+    let mut first_flight = b"CONNECT api.gandi.net:443 HTTP/1.1\r\n\r\n".to_vec();
+    tls.write_tls(&mut first_flight).unwrap();
+    let mut tcp = std::net::TcpStream::connect(mock.proxy_addr()).unwrap();
+    tcp.set_read_timeout(Some(STEP)).unwrap();
+    tcp.write_all(&first_flight).unwrap();
+
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            tcp.read(&mut byte).unwrap(),
+            1,
+            "the proxy answers the CONNECT"
+        );
+        head.push(byte[0]);
+    }
+    assert_eq!(head, b"HTTP/1.1 200 Connection established\r\n\r\n");
+
+    let mut stream = rustls::Stream::new(&mut tls, &mut tcp);
+    stream
+        .write_all(
+            b"GET /v5/livedns/domains HTTP/1.1\r\nHost: api.gandi.net\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut answer = Vec::new();
+    // The answer is what counts; how the peer closes is not tested here.
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    let entries = journaled(&mock, "/v5/livedns/domains");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].proxied);
+}
