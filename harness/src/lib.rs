@@ -1,3 +1,30 @@
-//! harness: runs ACME DNS-01 issuance against Pebble with Gandi clients pointed at mock-gandi.
+//! The end-to-end harness: runs ACME DNS-01 issuance against Pebble, the ACME test CA, with
+//! Gandi clients pointed at mock-gandi.
+//!
+//! Parts:
+//! - `ca`: Pebble behind [`CaBackend`], as a local process ([`PebbleProcess`]) or a container
+//!   ([`PebbleContainer`]); [`start_ca`] picks one (`--ca auto|container|process`).
+//! - [`client`]: ACME clients; `builtin` is instant-acme with Rust copies of lego's `gandi`
+//!   and `gandiv5` providers.
+//! - [`issuance`]: one issuance end to end (mock + Pebble + client), verified.
+//! - [`scenario`], [`runner`], [`transcript`], [`report`]: scenario files, their verdicts,
+//!   their normalized transcripts (snapshots) and the JUnit/JSON reports.
+//! - [`require`]: the one rule for tests that need Pebble, Docker or a client program: skip
+//!   with a reason locally, fail in CI.
 
+mod ca;
 pub mod client;
+pub mod issuance;
+pub mod report;
+pub mod require;
+pub mod runner;
+pub mod scenario;
+pub mod transcript;
+mod verify;
+
+pub use ca::{
+    CaBackend, CaError, CaFuture, CaKind, CaOptions, DEFAULT_PEBBLE_IMAGE,
+    HOW_TO_GET_PEBBLE_BINARY, HOW_TO_GET_PEBBLE_IMAGE, PEBBLE_ENV, PEBBLE_IMAGE_ENV,
+    PebbleContainer, PebbleProcess, check_available, start_ca,
+};
+pub use verify::verify_chain;

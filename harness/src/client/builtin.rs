@@ -177,9 +177,12 @@ async fn validate_and_finalize(
         .initial_delay(Duration::from_millis(50))
         .backoff(1.5)
         .timeout(timeout);
-    let status = order.poll_ready(&retries).await.map_err(acme)?;
-    if status != OrderStatus::Ready {
-        return Err(describe_invalid(order).await);
+    // An invalid order comes back as an error or as a status, depending on the server's
+    // answer; either way the reasons are in the authorizations.
+    match order.poll_ready(&retries).await {
+        Ok(OrderStatus::Ready) => {}
+        Ok(_) => return Err(describe_invalid(order, None).await),
+        Err(e) => return Err(describe_invalid(order, Some(acme(e))).await),
     }
     let key_pem = order.finalize().await.map_err(acme)?;
     let chain_pem = order.poll_certificate(&retries).await.map_err(acme)?;
@@ -188,7 +191,7 @@ async fn validate_and_finalize(
 
 /// lego's rendering of failed authorizations:
 /// `[name] acme: error: 403 :: urn:ietf:params:acme:error:unauthorized :: detail`.
-async fn describe_invalid(order: &mut instant_acme::Order) -> Failure {
+async fn describe_invalid(order: &mut instant_acme::Order, error: Option<Failure>) -> Failure {
     let mut lines = Vec::new();
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
@@ -209,7 +212,7 @@ async fn describe_invalid(order: &mut instant_acme::Order) -> Failure {
         }
     }
     if lines.is_empty() {
-        "acme: error: the order became invalid".to_string()
+        error.unwrap_or_else(|| "acme: error: the order became invalid".to_string())
     } else {
         lines.join("\n")
     }

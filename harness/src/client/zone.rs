@@ -43,7 +43,7 @@ pub async fn find_zone(fqdn: &str, server: SocketAddr) -> Result<String, String>
             other => {
                 return Err(format!(
                     "unexpected response code '{}' for {candidate}",
-                    other.to_str()
+                    rcode_name(other)
                 ));
             }
         }
@@ -56,6 +56,19 @@ pub async fn find_zone(fqdn: &str, server: SocketAddr) -> Result<String, String>
     Err(format!(
         "could not find the start of authority for {fqdn}{suffix}"
     ))
+}
+
+/// The rcode as Go's `dns.RcodeToString` names it (lego prints that).
+fn rcode_name(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        other => u16::from(other).to_string(),
+    }
 }
 
 /// TXT values at `fqdn` as `server` answers now (for propagation checks and clean-up checks).

@@ -1,8 +1,21 @@
-//! LiveDNS v5 REST API (placeholder: routes are added by the LiveDNS work).
+//! LiveDNS v5 REST API (gandi-wire.md §4), served under two bases with the same paths:
+//! the current host (`/v5/livedns`, `Authorization: Bearer|Apikey`) and the old one
+//! (`/api/v5`, `X-Api-Key`).
+//!
+//! Parts: `auth` (credentials per host), `extract` (paths, queries and bodies read without
+//! framework rejections), `error` (the one error type and its catalogue), `handlers` (the
+//! endpoints).
+
+mod auth;
+mod error;
+mod extract;
+mod handlers;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 
 use crate::server::AppState;
 
@@ -15,8 +28,17 @@ pub enum Generation {
     Current,
 }
 
-pub(crate) fn routes(_generation: Generation) -> Router<AppState> {
+/// Every path below `/domains` goes to one dispatcher, so that unknown paths, methods and
+/// malformed segments get Gandi's errors rather than the router's; any other path under
+/// the base falls through to [`unknown_route`].
+pub(crate) fn routes(generation: Generation) -> Router<AppState> {
+    let handler = move |State(app): State<AppState>, request: Request| {
+        handlers::dispatch(app, generation, request)
+    };
     Router::new()
+        .route("/domains", any(handler))
+        .route("/domains/", any(handler))
+        .route("/domains/{*rest}", any(handler))
 }
 
 /// Any path outside the Gandi APIs: the Express default page (gandi-wire.md §4.2, inferred).

@@ -1,0 +1,384 @@
+//! Pebble in a container through testcontainers, on the host's network.
+//!
+//! Host networking (Linux) lets the container listen on the host's loopback and reach the
+//! mock's DNS there, with no port mapping and no sidecar. The command is only Pebble's flags:
+//! the ghcr image is `FROM scratch` with `ENTRYPOINT ["/app"]`, the local one built by
+//! `ci/build-pebble-image` has `ENTRYPOINT ["/usr/bin/pebble"]`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use testcontainers::bollard::Docker;
+use testcontainers::bollard::query_parameters::{
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use testcontainers::core::client::docker_client_instance;
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, CopyTargetOptions, GenericImage, ImageExt};
+
+use super::{
+    BUNDLE_FILE, CERT_FILE, CONFIG_FILE, CaBackend, CaError, CaFuture, CaKind, CaOptions,
+    DEFAULT_PEBBLE_IMAGE, KEY_FILE, PEBBLE_ENVIRONMENT, PEBBLE_IMAGE_ENV, PROBE_INTERVAL,
+    PebbleRun, START_ATTEMPTS, lost_port_race,
+};
+
+/// Where the configuration and TLS files are copied inside the container.
+const FILES_IN_CONTAINER: &str = "/pebble";
+/// How long the engine may take to answer a ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pebble running in a container. Dropping it removes the container (forcibly, with its
+/// volumes), then its files. Drop it inside a Tokio runtime when possible; outside one, a
+/// short-lived runtime is made for the removal.
+#[derive(Debug)]
+pub struct PebbleContainer {
+    container: Option<ContainerAsync<GenericImage>>,
+    id: String,
+    image: String,
+    run_id: String,
+    // Declared last: the files go after the container is gone.
+    run: PebbleRun,
+}
+
+impl PebbleContainer {
+    /// Label set on every container this backend starts; its value is [`Self::run_id`].
+    pub const LABEL: &'static str = "dev.gandi-e2e.pebble-run";
+
+    /// The image this backend would use: [`CaOptions::image`], else `$PEBBLE_IMAGE`, else
+    /// [`DEFAULT_PEBBLE_IMAGE`].
+    pub fn image_for(options: &CaOptions) -> String {
+        options
+            .image
+            .clone()
+            .or_else(|| std::env::var(PEBBLE_IMAGE_ENV).ok())
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PEBBLE_IMAGE.to_string())
+    }
+
+    /// Checks that this backend can run: a Docker engine answers a ping, and the image is
+    /// present or was pulled within [`CaOptions::pull_timeout`]. Returns the image.
+    pub async fn probe(options: &CaOptions) -> Result<String, CaError> {
+        if !cfg!(target_os = "linux") {
+            return Err(CaError::Unsupported(
+                "the container backend needs Linux host networking; use the process backend".into(),
+            ));
+        }
+        let image = Self::image_for(options);
+        let (name, tag) = split_image(&image)?;
+        let docker = engine().await?;
+        if docker.inspect_image(&format!("{name}:{tag}")).await.is_ok() {
+            return Ok(image);
+        }
+        tracing::info!(%image, "pulling the Pebble image");
+        let pull = GenericImage::new(name, tag).pull_image();
+        match tokio::time::timeout(options.pull_timeout, pull).await {
+            Ok(Ok(_)) => Ok(image),
+            Ok(Err(e)) => Err(CaError::ImageUnavailable {
+                image,
+                reason: format!("not present and the pull failed: {e}"),
+            }),
+            Err(_) => Err(CaError::ImageUnavailable {
+                image,
+                reason: format!(
+                    "not present and the pull did not finish within {:?}",
+                    options.pull_timeout
+                ),
+            }),
+        }
+    }
+
+    /// Starts Pebble in a container and waits until its directory and management listener
+    /// answer over HTTPS. On failure the container is removed and the error carries its logs.
+    pub async fn start(options: &CaOptions) -> Result<Self, CaError> {
+        let image = Self::probe(options).await?;
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(&image, options).await {
+                Err(CaError::Exited { output, .. })
+                    if attempt < START_ATTEMPTS && lost_port_race(&output) =>
+                {
+                    tracing::debug!("Pebble lost a port race, retrying with new ports");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(image: &str, options: &CaOptions) -> Result<Self, CaError> {
+        let started = Instant::now();
+        let (name, tag) = split_image(image)?;
+        let run = PebbleRun::prepare(Some(FILES_IN_CONTAINER))?;
+        let run_id = new_run_id();
+        let config_in_container = format!("{FILES_IN_CONTAINER}/{CONFIG_FILE}");
+
+        let mut request = GenericImage::new(name, tag)
+            .with_network("host")
+            // testcontainers publishes all ports by default; that means nothing on the host
+            // network, and some engines refuse the combination.
+            .with_host_config_modifier(|host_config| {
+                host_config.publish_all_ports = Some(false);
+                host_config.port_bindings = None;
+            })
+            .with_label(Self::LABEL, run_id.as_str())
+            .with_cmd([
+                "-config".to_string(),
+                config_in_container,
+                "-dnsserver".to_string(),
+                options.dns_server.to_string(),
+            ])
+            .with_startup_timeout(options.start_timeout);
+        for (key, value) in PEBBLE_ENVIRONMENT {
+            request = request.with_env_var(key, value);
+        }
+        // Copied, not mounted: works with a FROM-scratch image and whatever user it runs as.
+        for file in [CONFIG_FILE, CERT_FILE, KEY_FILE, BUNDLE_FILE] {
+            let target =
+                CopyTargetOptions::new(format!("{FILES_IN_CONTAINER}/{file}")).with_mode(0o644);
+            request = request.with_copy_to(target, run.file(file));
+        }
+
+        let container = match request.start().await {
+            Ok(container) => container,
+            Err(e) => {
+                // A container created but never started is not owned by any value yet.
+                remove_labelled(&run_id).await;
+                return Err(CaError::Docker(format!("starting {image}: {e}")));
+            }
+        };
+        let mut pebble = PebbleContainer {
+            id: container.id().to_string(),
+            container: Some(container),
+            image: image.to_string(),
+            run_id,
+            run,
+        };
+        pebble.wait_ready(started, options.start_timeout).await?;
+        tracing::info!(
+            container = %pebble.id,
+            image = %pebble.image,
+            directory = %pebble.run.directory_url,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Pebble container ready"
+        );
+        Ok(pebble)
+    }
+
+    async fn wait_ready(&mut self, started: Instant, timeout: Duration) -> Result<(), CaError> {
+        let deadline = started + timeout;
+        loop {
+            let container = self.container.as_ref().expect("present until drop");
+            let running = container
+                .is_running()
+                .await
+                .map_err(|e| CaError::Docker(format!("inspecting {}: {e}", self.id)))?;
+            if !running {
+                let status = match container.exit_code().await {
+                    Ok(Some(code)) => format!("exit status: {code}"),
+                    _ => "stopped".to_string(),
+                };
+                return Err(CaError::Exited {
+                    status,
+                    output: self.logs().await,
+                });
+            }
+            let last_error = match self.run.probe().await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if Instant::now() >= deadline {
+                return Err(CaError::Timeout {
+                    after: timeout,
+                    last_error,
+                    output: self.logs().await,
+                });
+            }
+            tokio::time::sleep(PROBE_INTERVAL).await;
+        }
+    }
+
+    /// The container's stdout and stderr so far (Pebble logs to stdout).
+    pub async fn logs(&self) -> String {
+        let Some(container) = &self.container else {
+            return String::new();
+        };
+        let mut text = String::new();
+        for bytes in [
+            container.stdout_to_vec().await,
+            container.stderr_to_vec().await,
+        ] {
+            match bytes {
+                Ok(bytes) => text.push_str(&String::from_utf8_lossy(&bytes)),
+                Err(e) => text.push_str(&format!("(logs unavailable: {e})\n")),
+            }
+        }
+        text
+    }
+
+    /// The container id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The image it runs, `NAME[:TAG]` as configured.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The value of [`Self::LABEL`] on this run's container, unique per start.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+}
+
+impl CaBackend for PebbleContainer {
+    fn kind(&self) -> CaKind {
+        CaKind::Container
+    }
+    fn directory_url(&self) -> &str {
+        &self.run.directory_url
+    }
+    fn management_url(&self) -> &str {
+        &self.run.management_url
+    }
+    fn ca_bundle_path(&self) -> &Path {
+        &self.run.bundle_path
+    }
+    fn root_pem(&self) -> CaFuture<'_, String> {
+        Box::pin(self.run.management_text("/roots/0"))
+    }
+    fn intermediate_pem(&self) -> CaFuture<'_, String> {
+        Box::pin(self.run.management_text("/intermediates/0"))
+    }
+}
+
+impl Drop for PebbleContainer {
+    fn drop(&mut self) {
+        let Some(container) = self.container.take() else {
+            return;
+        };
+        // testcontainers removes the container in its own Drop, which needs a Tokio runtime
+        // context (it blocks on the removal). Provide one when dropped outside a runtime.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            drop(container);
+            return;
+        }
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(async move { drop(container) }),
+            Err(e) => {
+                tracing::error!(container = %self.id, "cannot remove the Pebble container: {e}");
+                std::mem::forget(container);
+            }
+        }
+    }
+}
+
+/// A ping-checked client for the Docker engine testcontainers is configured to use.
+async fn engine() -> Result<Docker, CaError> {
+    let docker = docker_client_instance()
+        .await
+        .map_err(|e| CaError::NoDocker {
+            reason: e.to_string(),
+        })?;
+    match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
+        Ok(Ok(_)) => Ok(docker),
+        Ok(Err(e)) => Err(CaError::NoDocker {
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(CaError::NoDocker {
+            reason: format!("no answer to a ping within {PING_TIMEOUT:?}"),
+        }),
+    }
+}
+
+/// Forcibly removes every container carrying this run's label (cleanup after a failed start).
+async fn remove_labelled(run_id: &str) {
+    let Ok(docker) = docker_client_instance().await else {
+        return;
+    };
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{}={run_id}", PebbleContainer::LABEL)],
+    )]);
+    let list = ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let Ok(containers) = docker.list_containers(Some(list)).await else {
+        return;
+    };
+    for id in containers.into_iter().filter_map(|c| c.id) {
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        if let Err(e) = docker.remove_container(&id, Some(options)).await {
+            tracing::warn!(container = %id, "removing a failed Pebble container: {e}");
+        }
+    }
+}
+
+/// Splits `NAME[:TAG]` (the tag defaults to `latest`). A colon before the last `/` belongs to a
+/// registry port. Digests (`@sha256:`) are not supported by testcontainers' name/tag model.
+fn split_image(image: &str) -> Result<(&str, &str), CaError> {
+    if image.contains('@') {
+        return Err(CaError::ImageUnavailable {
+            image: image.to_string(),
+            reason: "digest references are not supported; use NAME:TAG".into(),
+        });
+    }
+    let last_slash = image.rfind('/').map_or(0, |i| i + 1);
+    match image[last_slash..].rfind(':') {
+        Some(i) => Ok((&image[..last_slash + i], &image[last_slash + i + 1..])),
+        None => Ok((image, "latest")),
+    }
+}
+
+/// A label value unique to this start (process id, time, counter).
+fn new_run_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_split_into_name_and_tag() {
+        let split = |s| split_image(s).unwrap();
+        assert_eq!(
+            split("ghcr.io/letsencrypt/pebble:2.10.1"),
+            ("ghcr.io/letsencrypt/pebble", "2.10.1")
+        );
+        assert_eq!(split("pebble-local:2.4.0"), ("pebble-local", "2.4.0"));
+        assert_eq!(split("pebble-local"), ("pebble-local", "latest"));
+        assert_eq!(
+            split("localhost:5000/pebble"),
+            ("localhost:5000/pebble", "latest")
+        );
+        assert_eq!(
+            split("localhost:5000/pebble:1"),
+            ("localhost:5000/pebble", "1")
+        );
+        assert!(split_image("pebble@sha256:abcd").is_err());
+    }
+
+    #[test]
+    fn run_ids_differ() {
+        assert_ne!(new_run_id(), new_run_id());
+    }
+}

@@ -1,0 +1,313 @@
+//! `harness run|check|list`: the scenario suite from the command line.
+//!
+//! Exit codes: 0 every scenario passed (or every file is valid), 1 a scenario failed (or a file
+//! is invalid), 2 usage or environment error (no Pebble, unreadable paths), 130 interrupted.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use harness::CaKind;
+use harness::runner::{ScenarioReport, run_scenario, scenario_deadline};
+use harness::scenario::{Scenario, ScenarioError, discover};
+use harness::report;
+
+#[derive(Parser)]
+#[command(name = "harness", version, about = "Runs Gandi DNS-01 scenarios against mock-gandi and Pebble")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios (files or folders; default: scenarios/).
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    Check(Paths),
+    /// List scenarios with their descriptions.
+    List(Paths),
+}
+
+#[derive(Args)]
+struct Paths {
+    /// Scenario files or folders.
+    #[arg(default_value = "scenarios")]
+    paths: Vec<PathBuf>,
+    /// Only scenarios whose name or description contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    paths: Paths,
+    /// Scenarios run at once (default: the number of cores).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Where Pebble runs: auto (container if a Docker engine answers, else a process),
+    /// container, or process.
+    #[arg(long, default_value = "auto")]
+    ca: CaKind,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a JSON report.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HARNESS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("harness: cannot start a runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Check(paths) => check(&paths),
+            Command::List(paths) => list(&paths),
+            Command::Run(args) => run(args).await,
+        }
+    });
+    ExitCode::from(code)
+}
+
+/// Loads every scenario under `paths`; the errors come separately, one per bad file.
+fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
+    let files = discover(&paths.paths).map_err(|e| {
+        eprintln!("harness: {e}");
+        2
+    })?;
+    if files.is_empty() {
+        eprintln!("harness: no scenario files (*.toml) under {:?}", paths.paths);
+        return Err(2);
+    }
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match Scenario::load(&file) {
+            Ok(s) => {
+                let keep = paths.filter.as_deref().is_none_or(|f| {
+                    s.name.contains(f) || s.description.contains(f)
+                });
+                if keep {
+                    scenarios.push(s);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok((scenarios, errors))
+}
+
+fn check(paths: &Paths) -> u8 {
+    let (scenarios, errors) = match load(paths) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    for e in &errors {
+        println!("{e}");
+    }
+    println!("{} valid, {} invalid", scenarios.len(), errors.len());
+    u8::from(!errors.is_empty())
+}
+
+fn list(paths: &Paths) -> u8 {
+    let (scenarios, errors) = match load(paths) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    for s in &scenarios {
+        let source = s
+            .reproduces
+            .as_deref()
+            .map(|r| format!(" [{r}]"))
+            .unwrap_or_default();
+        println!("{:<48} {}{source}", s.name, s.description);
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    u8::from(!errors.is_empty())
+}
+
+async fn run(args: RunArgs) -> u8 {
+    let (scenarios, errors) = match load(&args.paths) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        eprintln!("harness: {} invalid scenario file(s); see `harness check`", errors.len());
+        return 2;
+    }
+    if let Err(e) = harness::check_available(args.ca).await {
+        eprintln!("harness: {e}");
+        return 2;
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let total = scenarios.len();
+    let progress = Arc::new(Progress::new(total));
+    let started = Instant::now();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut set = tokio::task::JoinSet::new();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let semaphore = semaphore.clone();
+        let progress = progress.clone();
+        let ca = args.ca;
+        set.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            progress.started(&scenario.name);
+            let deadline = scenario_deadline(&scenario);
+            let report = match tokio::time::timeout(deadline, run_scenario(&scenario, ca)).await {
+                Ok(report) => report,
+                Err(_) => timed_out(&scenario, deadline),
+            };
+            progress.finished(&report);
+            (index, report)
+        });
+    }
+    let mut reports: Vec<Option<ScenarioReport>> = vec![None; total];
+    let interrupted = loop {
+        tokio::select! {
+            next = set.join_next() => match next {
+                Some(Ok((index, report))) => reports[index] = Some(report),
+                Some(Err(e)) => eprintln!("harness: a scenario task failed: {e}"),
+                None => break false,
+            },
+            _ = tokio::signal::ctrl_c() => break true,
+        }
+    };
+    if interrupted {
+        // Dropping the tasks drops their mocks and Pebbles, which stops them.
+        set.shutdown().await;
+        progress.clear();
+        eprintln!("harness: interrupted; every mock and Pebble started was stopped");
+        return 130;
+    }
+    progress.clear();
+    let reports: Vec<ScenarioReport> = reports.into_iter().flatten().collect();
+    let passed = reports.iter().filter(|r| r.passed).count();
+    let failed = reports.len() - passed;
+    let elapsed = started.elapsed();
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, report::junit(&reports, elapsed))
+    {
+        eprintln!("harness: cannot write {}: {e}", path.display());
+        return 2;
+    }
+    if let Some(path) = &args.json
+        && let Err(e) = std::fs::write(path, report::json(&reports, elapsed))
+    {
+        eprintln!("harness: cannot write {}: {e}", path.display());
+        return 2;
+    }
+    println!("{passed} passed, {failed} failed");
+    u8::from(failed > 0)
+}
+
+fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioReport {
+    ScenarioReport {
+        name: scenario.name.clone(),
+        path: scenario.path.display().to_string(),
+        description: scenario.description.clone(),
+        reproduces: scenario.reproduces.clone(),
+        passed: false,
+        failures: vec![format!(
+            "the scenario did not finish within {}s; everything it started was stopped",
+            deadline.as_secs()
+        )],
+        transcript: String::new(),
+        seconds: deadline.as_secs_f64(),
+    }
+}
+
+/// One line per finished scenario on stdout; on a terminal, a progress line on stderr too.
+struct Progress {
+    total: usize,
+    done: std::sync::Mutex<usize>,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Self {
+        Self {
+            total,
+            done: std::sync::Mutex::new(0),
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn started(&self, name: &str) {
+        if self.tty {
+            let done = *self.done.lock().unwrap_or_else(|p| p.into_inner());
+            self.bar(done, name);
+        }
+    }
+
+    fn bar(&self, done: usize, name: &str) {
+        let width = 24;
+        let filled = if self.total == 0 { width } else { done * width / self.total };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K[{}{}] {done}/{} {name}",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            self.total
+        );
+        let _ = err.flush();
+    }
+
+    fn finished(&self, report: &ScenarioReport) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        *done += 1;
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+        let verdict = if report.passed { "PASS" } else { "FAIL" };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{verdict} {} ({:.2}s)", report.name, report.seconds);
+        for f in &report.failures {
+            let _ = writeln!(out, "     {f}");
+        }
+        let _ = out.flush();
+        drop(out);
+        if self.tty && *done < self.total {
+            self.bar(*done, "");
+        }
+    }
+
+    fn clear(&self) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! One rule for tests that need something outside the crate (Pebble, Docker, lego, certbot):
+//! outside CI they say what is missing and skip; in CI, where [`REQUIRE_ALL_ENV`] is set, a
+//! missing piece fails the test, so CI never passes by skipping.
+
+/// Set (to anything but empty or `0`) by `.ci/run`: every missing piece is a failure.
+pub const REQUIRE_ALL_ENV: &str = "GANDI_E2E_REQUIRE_ALL";
+
+/// Whether missing pieces must fail instead of skip.
+pub fn require_all() -> bool {
+    std::env::var_os(REQUIRE_ALL_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Reports that `what` is missing and how to get it. Returns (so the caller can `return` and
+/// skip) when skipping is allowed; panics, failing the test, when [`REQUIRE_ALL_ENV`] is set.
+///
+/// ```no_run
+/// # fn pebble_found() -> bool { false }
+/// if !pebble_found() {
+///     harness::require::skip_or_fail("Pebble", "apt-get install -y pebble");
+///     return;
+/// }
+/// ```
+#[track_caller]
+pub fn skip_or_fail(what: &str, how_to_get: &str) {
+    if require_all() {
+        panic!("{what} is required ({REQUIRE_ALL_ENV} is set) but missing: {how_to_get}");
+    }
+    eprintln!("SKIPPED: {what} is missing: {how_to_get} (set {REQUIRE_ALL_ENV}=1 to fail instead)");
+}

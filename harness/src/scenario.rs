@@ -1,0 +1,342 @@
+//! Scenario files: one behaviour each, in TOML. Unknown keys are errors; every error names the
+//! file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mock_gandi::Seed;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::client::ProviderName;
+use crate::issuance::{ClientKind, IssuanceRequest};
+
+/// Default bound on one scenario's client run.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    description: String,
+    reproduces: Option<String>,
+    timeout_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    gandi: Seed,
+    client: RawClient,
+    expect: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClient {
+    kind: Spanned<String>,
+    provider: Option<Spanned<ProviderName>>,
+    domains: Spanned<Vec<String>>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+/// What the scenario must observe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub outcome: Outcome,
+    /// Fragments that must all appear in the client's error text.
+    #[serde(default)]
+    pub error_contains: Vec<String>,
+    /// Fragments each of which must match at least one API call line (see
+    /// [`crate::transcript::call_line`]), e.g. `"domain.zone.clone -> ok"` or
+    /// `"PUT /v5/livedns/domains/stubber.chat/records/_acme-challenge/TXT -> 201"`.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Fragments that no API call line may match.
+    #[serde(default)]
+    pub no_calls: Vec<String>,
+    /// What DNS must answer once the client has finished.
+    #[serde(default)]
+    pub dns: Vec<DnsExpect>,
+}
+
+/// `issued` or `failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Issued,
+    Failure,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Issued => "issued",
+            Outcome::Failure => "failure",
+        })
+    }
+}
+
+/// A DNS question and the exact set of values it must answer (empty: none).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsExpect {
+    pub name: String,
+    #[serde(rename = "type", default = "txt")]
+    pub rtype: String,
+    pub values: Vec<String>,
+}
+
+fn txt() -> String {
+    "TXT".to_string()
+}
+
+/// A scenario, read and checked.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file name without `.toml`: the scenario's name.
+    pub name: String,
+    pub path: PathBuf,
+    pub description: String,
+    pub reproduces: Option<String>,
+    pub request: IssuanceRequest,
+    pub expect: Expect,
+}
+
+/// A scenario file that cannot be used, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+impl Scenario {
+    /// Reads and checks one file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses `text` as the content of `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ScenarioError> {
+        let err = |line: Option<usize>, message: String| ScenarioError {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            // toml's message is one line of text after its own "TOML parse error" header and
+            // a source excerpt; keep the message, the line is given separately.
+            err(line, e.message().trim().to_string())
+        })?;
+        let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
+
+        let kind_span = raw.client.kind.span();
+        let client = match raw.client.kind.get_ref().as_str() {
+            "builtin" => {
+                let provider = raw.client.provider.as_ref().ok_or_else(|| {
+                    err(
+                        at(kind_span.clone()),
+                        "client.provider: the builtin client needs a provider (gandi or gandiv5)"
+                            .into(),
+                    )
+                })?;
+                ClientKind::Builtin {
+                    provider: *provider.get_ref(),
+                }
+            }
+            "lego" | "certbot" | "command" => {
+                return Err(err(
+                    at(kind_span),
+                    format!(
+                        "client.kind: `{}` is not supported by this version of the harness (only `builtin` is)",
+                        raw.client.kind.get_ref()
+                    ),
+                ));
+            }
+            other => {
+                return Err(err(
+                    at(kind_span),
+                    format!(
+                        "client.kind: unknown client `{other}` (expected builtin, lego, certbot or command)"
+                    ),
+                ));
+            }
+        };
+        let domains_span = raw.client.domains.span();
+        let domains = raw.client.domains.into_inner();
+        if domains.is_empty() {
+            return Err(err(
+                at(domains_span),
+                "client.domains: at least one name is needed".into(),
+            ));
+        }
+        if let Some(bad) = domains.iter().find(|d| {
+            let base = d.strip_prefix("*.").unwrap_or(d);
+            mock_gandi::store::types::Fqdn::parse(base).is_err() || base.contains('*')
+        }) {
+            return Err(err(
+                at(domains_span),
+                format!("client.domains: `{bad}` is not a domain name"),
+            ));
+        }
+        if raw.expect.outcome == Outcome::Issued && !raw.expect.error_contains.is_empty() {
+            return Err(err(
+                None,
+                "expect.error_contains: an `issued` outcome has no error text to match".into(),
+            ));
+        }
+        let timeout = match raw.timeout_seconds {
+            Some(t) if *t.get_ref() == 0 || *t.get_ref() > 3600 => {
+                return Err(err(
+                    at(t.span()),
+                    "timeout_seconds: must be between 1 and 3600".into(),
+                ));
+            }
+            Some(t) => Duration::from_secs(*t.get_ref()),
+            None => DEFAULT_TIMEOUT,
+        };
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Scenario {
+            name,
+            path: path.to_path_buf(),
+            description: raw.description,
+            reproduces: raw.reproduces,
+            request: IssuanceRequest {
+                seed: raw.gandi,
+                client,
+                domains,
+                env: raw.client.env,
+                timeout,
+            },
+            expect: raw.expect,
+        })
+    }
+}
+
+/// The scenario files under `paths` (files as given, folders searched for `*.toml`), sorted.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut found = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut stack = vec![path.clone()];
+            while let Some(dir) = stack.pop() {
+                let entries = std::fs::read_dir(&dir).map_err(|e| ScenarioError {
+                    path: dir.clone(),
+                    line: None,
+                    message: format!("cannot read the folder: {e}"),
+                })?;
+                for entry in entries.flatten() {
+                    let p = entry.path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|e| e == "toml") {
+                        found.push(p);
+                    }
+                }
+            }
+        } else if path.is_file() {
+            found.push(path.clone());
+        } else {
+            return Err(ScenarioError {
+                path: path.clone(),
+                line: None,
+                message: "no such file or folder".into(),
+            });
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"description = "A PAT given to the legacy API fails the key pattern"
+reproduces = "go-acme/lego#2473"
+
+[[gandi.domain]]
+fqdn = "stubber.chat"
+dns = "legacy"
+
+[client]
+kind = "builtin"
+provider = "gandi"
+domains = ["stubber.chat"]
+env = { GANDI_API_KEY = "0123456789abcdef0123456789abcdef01234567" }
+
+[expect]
+outcome = "failure"
+error_contains = ["(500037)"]
+"#;
+
+    fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse(Path::new("scenarios/x.toml"), text)
+    }
+
+    #[test]
+    fn a_good_file_parses() {
+        let s = parse(GOOD).unwrap();
+        assert_eq!(s.name, "x");
+        assert_eq!(s.expect.outcome, Outcome::Failure);
+        assert_eq!(s.request.domains, vec!["stubber.chat"]);
+        assert_eq!(s.request.timeout, DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn an_unknown_key_names_file_line_and_key() {
+        let text = GOOD.replace("outcome = \"failure\"", "outcome = \"failure\"\nretries = 3");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line, Some(17), "{e}");
+        let shown = e.to_string();
+        assert!(shown.starts_with("scenarios/x.toml:17: "), "{shown}");
+        assert!(shown.contains("retries"), "{shown}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_seed_is_found_too() {
+        let text = GOOD.replace("dns = \"legacy\"", "dns = \"legacy\"\nzone_id = 4");
+        let e = parse(&text).unwrap_err();
+        assert!(e.to_string().contains("zone_id"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+    }
+
+    #[test]
+    fn a_builtin_client_without_provider_is_refused_at_its_line() {
+        let text = GOOD.replace("provider = \"gandi\"\n", "");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line, Some(9), "{e}");
+        assert!(e.message.contains("client.provider"), "{e}");
+    }
+
+    #[test]
+    fn an_issued_outcome_with_error_fragments_is_refused() {
+        let text = GOOD.replace("outcome = \"failure\"", "outcome = \"issued\"");
+        assert!(parse(&text).unwrap_err().message.contains("error_contains"));
+    }
+}

@@ -1,0 +1,191 @@
+//! A scenario's normalized transcript: the Gandi API calls with status and fault, the DNS
+//! questions, and the client's outcome. Everything that changes from run to run (ports,
+//! challenge tokens, secrets, zone names with dates, temporary paths) is redacted here, in
+//! one place, so that the transcript can be a snapshot.
+
+use std::collections::BTreeSet;
+
+use mock_gandi::{DnsEntry, RequestEntry};
+
+use crate::issuance::IssuanceOutcome;
+
+/// One API call as scenario expectations match it: `domain.zone.clone -> ok`,
+/// `domain.info -> fault 500037`, `PUT /v5/livedns/domains/x/records/y/TXT -> 201`.
+pub fn call_line(r: &RequestEntry) -> String {
+    match &r.xmlrpc_method {
+        Some(method) => match r.fault_code {
+            Some(code) => format!("{method} -> fault {code}"),
+            None => format!("{method} -> ok"),
+        },
+        None => {
+            let query = r
+                .query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            format!("{} {}{} -> {}", r.method, r.path, query, r.status)
+        }
+    }
+}
+
+/// Redaction of one piece of text: secrets and tokens given by the caller, then the shapes
+/// that vary by themselves.
+pub struct Redactor {
+    secrets: Vec<(String, String)>,
+}
+
+impl Redactor {
+    /// `secrets` are replaced by their names (`[GANDI_API_KEY]`), longest first so that a
+    /// secret that contains another is replaced whole.
+    pub fn new(mut secrets: Vec<(String, String)>) -> Self {
+        secrets.retain(|(_, v)| v.len() >= 4);
+        secrets.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+        Self { secrets }
+    }
+
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (name, value) in &self.secrets {
+            out = out.replace(value, &format!("[{name}]"));
+        }
+        redact_shapes(&out)
+    }
+}
+
+/// Ports after `127.0.0.1:` / `localhost:` / `[::1]:`, ACME challenge values (43 base64url
+/// characters), and the date lego puts in cloned zone names.
+fn redact_shapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &text[i..];
+        if let Some(host) = ["127.0.0.1:", "localhost:", "[::1]:"]
+            .iter()
+            .find(|h| rest.starts_with(**h))
+        {
+            let digits = rest[host.len()..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            if digits > 0 {
+                out.push_str(host);
+                out.push_str("[port]");
+                i += host.len() + digits;
+                continue;
+            }
+        }
+        if let Some(end) = rest.find(']').filter(|_| rest.starts_with("[ACME Challenge ")) {
+            out.push_str("[ACME Challenge [date]]");
+            i += end + 1;
+            continue;
+        }
+        let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        let run = rest.bytes().take_while(|b| is_b64(*b)).count();
+        let boundary_before = i == 0 || !is_b64(bytes[i - 1]);
+        if boundary_before && run == 43 {
+            out.push_str("[token]");
+            i += run;
+            continue;
+        }
+        let step = if run > 0 {
+            run
+        } else {
+            rest.chars().next().map_or(1, char::len_utf8)
+        };
+        out.push_str(&rest[..step]);
+        i += step;
+    }
+    out
+}
+
+fn dns_line(q: &DnsEntry) -> String {
+    // An SOA serial counts the mock's writes: it says when a question was asked relative to
+    // the writes, which is not what a transcript pins.
+    let answers: Vec<String> = q
+        .answers
+        .iter()
+        .map(|a| {
+            if q.qtype != "SOA" {
+                return a.clone();
+            }
+            let mut fields: Vec<&str> = a.split_whitespace().collect();
+            if fields.len() == 7 {
+                fields[2] = "[serial]";
+            }
+            fields.join(" ")
+        })
+        .collect();
+    format!(
+        "{} {} -> {} {:?}",
+        q.qtype,
+        q.name.to_ascii_lowercase(),
+        q.rcode,
+        answers
+    )
+}
+
+/// The transcript of one run.
+pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
+    let mut out = String::from("api:\n");
+    for r in &outcome.requests {
+        let auth = r.auth.unwrap_or("-");
+        out.push_str(&format!(
+            "  {} (auth: {auth})\n",
+            redactor.apply(&call_line(r))
+        ));
+    }
+    // DNS questions as a sorted set: Pebble asks the same question several times at once,
+    // and its transport (UDP or TCP) depends on its version.
+    let dns: BTreeSet<String> = outcome
+        .dns_queries
+        .iter()
+        .map(|q| redactor.apply(&dns_line(q)))
+        .collect();
+    out.push_str("dns:\n");
+    for line in dns {
+        out.push_str(&format!("  {line}\n"));
+    }
+    out.push_str("outcome:\n");
+    match &outcome.result {
+        Ok(issued) => {
+            out.push_str(&format!("  issued: {:?}\n", issued.names));
+            for p in &issued.problems {
+                out.push_str(&format!("  problem: {}\n", redactor.apply(p)));
+            }
+            for w in &issued.warnings {
+                out.push_str(&format!("  warning: {}\n", redactor.apply(w)));
+            }
+        }
+        Err(e) => {
+            for line in e.lines() {
+                out.push_str(&format!("  error: {}\n", redactor.apply(line)));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_tokens_and_dates_are_redacted() {
+        let r = Redactor::new(vec![("GANDI_API_KEY".into(), "s3cr3tkey".into())]);
+        let text = "GET http://127.0.0.1:40123/x key s3cr3tkey value \"Q2hhbGxlbmdlVmFsdWVGb3JUaGVETlMwMUNoYWxsZW5nZQ\" zone x [ACME Challenge 28 Nov 26 12:00 +0000]";
+        assert_eq!(
+            r.apply(text),
+            "GET http://127.0.0.1:[port]/x key [GANDI_API_KEY] value \"[token]\" zone x [ACME Challenge [date]]"
+        );
+    }
+
+    #[test]
+    fn a_longer_secret_is_replaced_before_a_shorter_one_inside_it() {
+        let r = Redactor::new(vec![
+            ("A".into(), "abcd".into()),
+            ("B".into(), "abcdefgh".into()),
+        ]);
+        assert_eq!(r.apply("abcdefgh abcd"), "[B] [A]");
+    }
+}

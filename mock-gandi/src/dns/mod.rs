@@ -1,0 +1,229 @@
+//! Authoritative DNS over UDP and TCP on one port, answering from the store.
+//!
+//! - `lookup`: what a zone answers (SOA/NS synthesis, CNAME, DNAME, wildcards, NXDOMAIN and
+//!   NODATA), pure and without wire format.
+//! - `wire`: packets in and out; the only file that calls hickory-proto.
+//! - here: the UDP and TCP servers and the journal.
+//!
+//! Every answer is computed from [`ZoneStore::zone_for`] at the moment of the query: there
+//! is no cache, so a write is visible to the very next query.
+
+mod lookup;
+mod wire;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::journal::{DnsEntry, Journal};
+use crate::server::Shutdown;
+use crate::store::ZoneStore;
+
+/// Tasks receiving on the UDP socket. Each answers in its own loop, with no task per packet;
+/// two keep both runtime workers busy under load.
+const UDP_LOOPS: usize = 2;
+/// TCP connections served at once; more are closed as soon as they are accepted, so the
+/// accept loop never waits.
+const MAX_TCP_CONNECTIONS: usize = 256;
+/// How long a TCP connection may take to send its next query (whole message included) before
+/// it is closed (RFC 7766 §6.2.3 asks for seconds, not minutes).
+const TCP_IDLE: Duration = Duration::from_secs(10);
+/// How long writing one answer may take before the connection is given up.
+const TCP_WRITE: Duration = Duration::from_secs(10);
+
+/// Which transport a query came in on: it bounds the answer's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// The answer to one query packet, or `None` to drop it (no DNS header, or not a query).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn answer(store: &ZoneStore, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    wire::respond(store, query, transport).map(|r| r.bytes)
+}
+
+/// What the servers share.
+struct Context {
+    store: Arc<ZoneStore>,
+    journal: Arc<Journal>,
+}
+
+impl Context {
+    /// Answers and journals one packet.
+    fn handle(&self, packet: &[u8], transport: Transport) -> Option<Vec<u8>> {
+        let reply = wire::respond(&self.store, packet, transport)?;
+        let s = reply.summary;
+        self.journal.record_dns(DnsEntry {
+            time: OffsetDateTime::now_utc(),
+            transport: transport.as_str(),
+            name: s.name,
+            qtype: s.qtype,
+            rcode: s.rcode.to_string(),
+            answers: s.answers.into_iter().map(|a| a.data).collect(),
+        });
+        Some(reply.bytes)
+    }
+}
+
+/// Serves DNS on `udp` and `tcp` (bound to the same port) until `shutdown`.
+pub async fn run(
+    udp: UdpSocket,
+    tcp: TcpListener,
+    store: Arc<ZoneStore>,
+    journal: Arc<Journal>,
+    shutdown: Shutdown,
+) {
+    let context = Arc::new(Context { store, journal });
+    let udp = Arc::new(udp);
+    let loops: Vec<_> = (0..UDP_LOOPS)
+        .map(|_| tokio::spawn(serve_udp(udp.clone(), context.clone(), shutdown.clone())))
+        .collect();
+    serve_tcp(tcp, context, shutdown).await;
+    for l in loops {
+        let _ = l.await;
+    }
+}
+
+async fn serve_udp(socket: Arc<UdpSocket>, context: Arc<Context>, mut shutdown: Shutdown) {
+    // Large enough for any datagram, so nothing arrives cut short.
+    let mut buf = vec![0u8; 65_535];
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        let (len, peer) = tokio::select! {
+            () = &mut stop => return,
+            received = socket.recv_from(&mut buf) => match received {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!("dns: udp receive failed: {e}");
+                    continue;
+                }
+            },
+        };
+        let Some(bytes) = context.handle(&buf[..len], Transport::Udp) else {
+            continue;
+        };
+        if let Err(e) = socket.send_to(&bytes, peer).await {
+            tracing::debug!("dns: cannot answer {peer} over udp: {e}");
+        }
+    }
+}
+
+async fn serve_tcp(listener: TcpListener, context: Arc<Context>, mut shutdown: Shutdown) {
+    let permits = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
+    let for_connections = shutdown.clone();
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Usually out of file descriptors: give connections a moment to close.
+                    tracing::warn!("dns: tcp accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::debug!("dns: too many tcp connections, closing the one from {peer}");
+            continue;
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            context.clone(),
+            for_connections.clone(),
+            permit,
+        ));
+    }
+}
+
+/// One TCP connection: length-prefixed queries (RFC 1035 §4.2.2), answered in order, until
+/// the client closes, goes idle, sends something without a DNS header, or shutdown.
+async fn serve_connection(
+    mut stream: TcpStream,
+    context: Arc<Context>,
+    mut shutdown: Shutdown,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        let next = tokio::time::timeout(TCP_IDLE, read_message(&mut stream));
+        let packet = tokio::select! {
+            () = &mut stop => return,
+            read = next => match read {
+                Ok(Ok(p)) => p,
+                _ => return,
+            },
+        };
+        let Some(bytes) = context.handle(&packet, Transport::Tcp) else {
+            return;
+        };
+        let Ok(len) = u16::try_from(bytes.len()) else {
+            return;
+        };
+        let mut framed = Vec::with_capacity(bytes.len() + 2);
+        framed.extend_from_slice(&len.to_be_bytes());
+        framed.extend_from_slice(&bytes);
+        match tokio::time::timeout(TCP_WRITE, stream.write_all(&framed)).await {
+            Ok(Ok(())) => {}
+            _ => return,
+        }
+    }
+}
+
+async fn read_message(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let len = stream.read_u16().await?;
+    let mut packet = vec![0u8; usize::from(len)];
+    stream.read_exact(&mut packet).await?;
+    Ok(packet)
+}
+
+/// What DNS would answer for `name` and `rtype` now, as JSON (`GET /_mock/resolve`): the
+/// same core as the servers, over the TCP size limit, not journaled.
+pub fn resolve_json(
+    store: &ZoneStore,
+    name: &str,
+    rtype: &str,
+) -> Result<serde_json::Value, String> {
+    let packet = wire::query_packet(name, rtype)?;
+    let reply = wire::respond(store, &packet, Transport::Tcp)
+        .ok_or_else(|| format!("cannot resolve '{name}'"))?;
+    let s = reply.summary;
+    let rrs = |list: Vec<wire::RrText>| -> Vec<serde_json::Value> {
+        list.into_iter()
+            .map(|r| {
+                serde_json::json!({"name": r.name, "type": r.rtype, "ttl": r.ttl, "data": r.data})
+            })
+            .collect()
+    };
+    Ok(serde_json::json!({
+        "name": s.name,
+        "type": s.qtype,
+        "rcode": s.rcode,
+        "answers": rrs(s.answers),
+        "authority": rrs(s.authority),
+    }))
+}
+
+#[cfg(test)]
+mod tests;

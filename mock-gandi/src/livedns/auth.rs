@@ -1,0 +1,81 @@
+//! Who is calling: the credential each host accepts, and the error each wrong one gets
+//! (gandi-wire.md §2 and §4.2).
+//!
+//! - current host (`/v5/livedns`): `Authorization: Bearer <PAT>` or `Authorization: Apikey <key>`;
+//! - old host (`/api/v5`): `X-Api-Key: <key>`.
+
+use axum::http::HeaderMap;
+use time::OffsetDateTime;
+
+use super::Generation;
+use super::error::ApiError;
+use crate::store::{Credential, CredentialKind, State};
+
+/// Authenticates a request against the store's credentials.
+pub(crate) fn authenticate(
+    generation: Generation,
+    headers: &HeaderMap,
+    state: &State,
+    now: OffsetDateTime,
+) -> Result<Credential, ApiError> {
+    match generation {
+        Generation::Current => current(headers, state, now),
+        Generation::Old => old(headers, state, now),
+    }
+}
+
+fn current(
+    headers: &HeaderMap,
+    state: &State,
+    now: OffsetDateTime,
+) -> Result<Credential, ApiError> {
+    // Anything but Bearer or Apikey (X-Api-Key included) is "no credentials" to the gateway.
+    let Some((scheme, token)) = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(char::is_whitespace))
+        .map(|(s, t)| (s.to_ascii_lowercase(), t.trim()))
+        .filter(|(_, t)| !t.is_empty())
+    else {
+        return Err(ApiError::NoCredentials);
+    };
+    let found = state.credential(token);
+    match scheme.as_str() {
+        "bearer" => match found {
+            Some(c) if c.kind == CredentialKind::Pat && !c.is_expired(now) => Ok(c.clone()),
+            _ => Err(ApiError::Forbidden),
+        },
+        "apikey" => match found {
+            Some(c) if c.kind == CredentialKind::ApiKey && !c.is_expired(now) => Ok(c.clone()),
+            // A PAT is known to the gateway, just not as an API key.
+            Some(c) if c.kind == CredentialKind::Pat => Err(ApiError::Forbidden),
+            _ => Err(ApiError::BadApiKey),
+        },
+        _ => Err(ApiError::NoCredentials),
+    }
+}
+
+fn old(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<Credential, ApiError> {
+    let key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default();
+    if key.is_empty() {
+        return Err(ApiError::BadApiKey);
+    }
+    match state.credential(key) {
+        Some(c) if c.kind == CredentialKind::ApiKey && !c.is_expired(now) => Ok(c.clone()),
+        Some(c) if c.kind == CredentialKind::Pat => Err(ApiError::ServerError),
+        // The old backend fails on a token it cannot even look up as a key: any PAT-shaped
+        // value crashes it, seeded or not (lego < 4.29 users hit this with a PAT).
+        None if looks_like_pat(key) => Err(ApiError::ServerError),
+        _ => Err(ApiError::BadApiKey),
+    }
+}
+
+/// 40 lowercase hex characters (every real PAT seen) or the documented `pat_...` shape.
+fn looks_like_pat(key: &str) -> bool {
+    key.starts_with("pat_")
+        || (key.len() == 40 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}

@@ -1,0 +1,71 @@
+//! Every scenario file is a test: it runs end to end (mock-gandi, Pebble, the client) and its
+//! normalized transcript must equal its snapshot in `tests/snapshots/`.
+//!
+//! The CA backend comes from `HARNESS_CA` (auto, container or process; default auto). Without
+//! Pebble the tests skip with a reason, except when `GANDI_E2E_REQUIRE_ALL` is set (CI).
+
+use std::path::{Path, PathBuf};
+
+use harness::CaKind;
+use harness::runner::run_scenario;
+use harness::scenario::{Scenario, discover};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+fn ca_kind() -> CaKind {
+    std::env::var("HARNESS_CA")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CaKind::Auto)
+}
+
+fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
+    let scenario = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
+    let kind = ca_kind();
+    if let Err(e) = runtime.block_on(harness::check_available(kind)) {
+        harness::require::skip_or_fail("Pebble", &e.to_string());
+        return Ok(());
+    }
+    let report = runtime.block_on(run_scenario(&scenario, kind));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_description(scenario.description.clone());
+    settings.set_omit_expression(true);
+    let snapshot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(scenario.name.clone(), report.transcript));
+    }));
+    if !report.passed {
+        return Err(format!(
+            "{}\n{}\ntranscript:\n{}",
+            scenario.path.display(),
+            report.failures.join("\n"),
+            report.transcript
+        )
+        .into());
+    }
+    snapshot.map_err(|_| Failed::from("the transcript differs from its snapshot (see above)"))
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = discover(&[root]).expect("scenarios/ is readable");
+    let runtime = std::sync::Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime"),
+    );
+    let trials = files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let runtime = runtime.clone();
+            Trial::test(format!("scenario::{name}"), move || run_one(&path, &runtime))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}
