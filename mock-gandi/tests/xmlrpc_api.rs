@@ -1042,3 +1042,191 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same sequence over real sockets: HTTP to the running mock, DNS over UDP.
+
+mod over_sockets {
+    use std::net::SocketAddr;
+    use std::str::FromStr;
+    use std::time::Duration;
+
+    use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+    use hickory_proto::rr::{Name, RData, RecordType};
+    use mock_gandi::MockGandi;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpStream, UdpSocket};
+
+    use super::*;
+
+    /// One HTTP/1.1 POST on a fresh connection, as lego's Go client would send it; returns the
+    /// raw response (status line, headers and body).
+    async fn http_post(addr: SocketAddr, body: &str) -> String {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = format!(
+            "POST /xmlrpc/ HTTP/1.1\r\nHost: rpc.gandi.net\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response))
+            .await
+            .expect("the mock answers within 5 s")
+            .unwrap();
+        String::from_utf8(response).unwrap()
+    }
+
+    fn body_of(response: &str) -> &str {
+        response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b)
+            .unwrap_or("")
+    }
+
+    async fn ok(addr: SocketAddr, body: String) -> Value {
+        let response = http_post(addr, &body).await;
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains("\r\ncontent-type: text/xml; charset=utf-8\r\n"),
+            "{response}"
+        );
+        match parse_method_response(body_of(&response).as_bytes()) {
+            Ok(MethodResponse::Success(v)) => v,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    async fn txt(dns: SocketAddr, name: &str) -> (ResponseCode, Vec<String>) {
+        let mut m = Message::new(7, MessageType::Query, OpCode::Query);
+        m.add_query(Query::query(Name::from_str(name).unwrap(), RecordType::TXT));
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        socket.send_to(&m.to_vec().unwrap(), dns).await.unwrap();
+        let mut buf = vec![0u8; 65_535];
+        let (n, _) = tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
+            .await
+            .expect("DNS answers within 5 s")
+            .unwrap();
+        let answer = Message::from_vec(&buf[..n]).unwrap();
+        let texts = answer
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::TXT(t) => Some(
+                    t.txt_data
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect::<String>(),
+                ),
+                _ => None,
+            })
+            .collect();
+        (answer.metadata.response_code, texts)
+    }
+
+    #[tokio::test]
+    async fn legos_sequence_over_http_is_seen_by_dns_over_udp_and_cleaned_up() {
+        let mock = MockGandi::builder()
+            .seed_text(SEED)
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        let (api, dns) = (mock.api_addr(), mock.dns_addr());
+        let name = "_acme-challenge.stubber.chat.";
+        let token = "LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM";
+        assert_eq!(txt(dns, name).await, (ResponseCode::NXDomain, vec![]));
+
+        let info = ok(
+            api,
+            lego_body("domain.info", &[ls(KEY), ls("stubber.chat.")]),
+        )
+        .await;
+        let zone = int_member(&info, "zone_id");
+        let clone = ok(
+            api,
+            lego_body(
+                "domain.zone.clone",
+                &[
+                    ls(KEY),
+                    LegoParam::I(zone),
+                    LegoParam::I(0),
+                    LegoParam::Struct(vec![("name", ls("stubber.chat [ACME Challenge]"))]),
+                ],
+            ),
+        )
+        .await;
+        let new_zone = int_member(&clone, "id");
+        let Value::Int(version) = ok(
+            api,
+            lego_body(
+                "domain.zone.version.new",
+                &[ls(KEY), LegoParam::I(new_zone)],
+            ),
+        )
+        .await
+        else {
+            panic!("version.new answers an int")
+        };
+        ok(
+            api,
+            lego_body(
+                "domain.zone.record.add",
+                &[
+                    ls(KEY),
+                    LegoParam::I(new_zone),
+                    LegoParam::I(version),
+                    LegoParam::Struct(vec![
+                        ("type", ls("TXT")),
+                        ("name", ls("_acme-challenge")),
+                        ("value", ls(token)),
+                        ("ttl", LegoParam::I(300)),
+                    ]),
+                ],
+            ),
+        )
+        .await;
+        ok(
+            api,
+            lego_body(
+                "domain.zone.version.set",
+                &[ls(KEY), LegoParam::I(new_zone), LegoParam::I(version)],
+            ),
+        )
+        .await;
+        // Activated in the clone, but the domain still points at its old zone.
+        assert_eq!(txt(dns, name).await.0, ResponseCode::NXDomain);
+        ok(
+            api,
+            lego_body(
+                "domain.zone.set",
+                &[ls(KEY), ls("stubber.chat."), LegoParam::I(new_zone)],
+            ),
+        )
+        .await;
+        assert_eq!(
+            txt(dns, name).await,
+            (ResponseCode::NoError, vec![token.to_owned()])
+        );
+
+        ok(
+            api,
+            lego_body(
+                "domain.zone.set",
+                &[ls(KEY), ls("stubber.chat."), LegoParam::I(zone)],
+            ),
+        )
+        .await;
+        ok(
+            api,
+            lego_body("domain.zone.delete", &[ls(KEY), LegoParam::I(new_zone)]),
+        )
+        .await;
+        assert_eq!(txt(dns, name).await, (ResponseCode::NXDomain, vec![]));
+
+        // Eight calls (the two `domain.zone.set`s included), none of them a fault.
+        let faults: Vec<Option<i64>> = mock.requests().iter().map(|e| e.fault_code).collect();
+        assert_eq!(faults, vec![None; 8]);
+    }
+}
