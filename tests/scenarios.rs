@@ -64,7 +64,9 @@ fn main() {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let runtime = runtime.clone();
-            Trial::test(format!("scenario::{name}"), move || run_one(&path, &runtime))
+            Trial::test(format!("scenario::{name}"), move || {
+                run_one(&path, &runtime)
+            })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit();

@@ -65,8 +65,14 @@ pub enum HarnessError {
 
 /// Runs one issuance with a Pebble of `ca_kind` started for it (Pebble's `-dnsserver` is
 /// fixed at start, so each mock needs its own Pebble).
-pub async fn run(request: &IssuanceRequest, ca_kind: CaKind) -> Result<IssuanceOutcome, HarnessError> {
-    let mock = MockGandi::builder().seed(request.seed.clone()).start().await?;
+pub async fn run(
+    request: &IssuanceRequest,
+    ca_kind: CaKind,
+) -> Result<IssuanceOutcome, HarnessError> {
+    let mock = MockGandi::builder()
+        .seed(request.seed.clone())
+        .start()
+        .await?;
     let ca = start_ca(ca_kind, &CaOptions::new(mock.dns_addr())).await?;
     Ok(run_with(request, &mock, ca.as_ref()).await)
 }
@@ -114,8 +120,11 @@ pub async fn run_with(
                     BTreeSet::new()
                 }
             };
-            let wanted: BTreeSet<String> =
-                request.domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+            let wanted: BTreeSet<String> = request
+                .domains
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect();
             if problems.is_empty() && names != wanted {
                 problems.push(format!(
                     "the certificate names {names:?}, the request asked for {wanted:?}"

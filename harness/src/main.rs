@@ -11,12 +11,16 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use harness::CaKind;
+use harness::report;
 use harness::runner::{ScenarioReport, run_scenario, scenario_deadline};
 use harness::scenario::{Scenario, ScenarioError, discover};
-use harness::report;
 
 #[derive(Parser)]
-#[command(name = "harness", version, about = "Runs Gandi DNS-01 scenarios against mock-gandi and Pebble")]
+#[command(
+    name = "harness",
+    version,
+    about = "Runs Gandi DNS-01 scenarios against mock-gandi and Pebble"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -77,7 +81,10 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("harness: cannot start a runtime: {e}");
@@ -101,7 +108,10 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
         2
     })?;
     if files.is_empty() {
-        eprintln!("harness: no scenario files (*.toml) under {:?}", paths.paths);
+        eprintln!(
+            "harness: no scenario files (*.toml) under {:?}",
+            paths.paths
+        );
         return Err(2);
     }
     let mut scenarios = Vec::new();
@@ -109,9 +119,10 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
     for file in files {
         match Scenario::load(&file) {
             Ok(s) => {
-                let keep = paths.filter.as_deref().is_none_or(|f| {
-                    s.name.contains(f) || s.description.contains(f)
-                });
+                let keep = paths
+                    .filter
+                    .as_deref()
+                    .is_none_or(|f| s.name.contains(f) || s.description.contains(f));
                 if keep {
                     scenarios.push(s);
                 }
@@ -162,7 +173,10 @@ async fn run(args: RunArgs) -> u8 {
         for e in &errors {
             eprintln!("{e}");
         }
-        eprintln!("harness: {} invalid scenario file(s); see `harness check`", errors.len());
+        eprintln!(
+            "harness: {} invalid scenario file(s); see `harness check`",
+            errors.len()
+        );
         return 2;
     }
     if let Err(e) = harness::check_available(args.ca).await {
@@ -274,7 +288,11 @@ impl Progress {
 
     fn bar(&self, done: usize, name: &str) {
         let width = 24;
-        let filled = if self.total == 0 { width } else { done * width / self.total };
+        let filled = if self.total == 0 {
+            width
+        } else {
+            done * width / self.total
+        };
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,

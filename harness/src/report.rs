@@ -87,7 +87,11 @@ mod tests {
             description: "d".into(),
             reproduces: None,
             passed,
-            failures: if passed { vec![] } else { vec!["bad \"x\" & y".into()] },
+            failures: if passed {
+                vec![]
+            } else {
+                vec!["bad \"x\" & y".into()]
+            },
             transcript: "api:\n".into(),
             seconds: 0.5,
         }

@@ -112,7 +112,9 @@ pub fn judge(
             failures.push("expected a failure, but a certificate was issued".into());
         }
         (Err(e), Outcome::Issued) => {
-            failures.push(format!("expected a certificate, but the client failed: {e}"));
+            failures.push(format!(
+                "expected a certificate, but the client failed: {e}"
+            ));
         }
         (Err(e), Outcome::Failure) => {
             for fragment in &expect.error_contains {

@@ -122,7 +122,11 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 impl Scenario {
@@ -310,7 +314,10 @@ error_contains = ["(500037)"]
 
     #[test]
     fn an_unknown_key_names_file_line_and_key() {
-        let text = GOOD.replace("outcome = \"failure\"", "outcome = \"failure\"\nretries = 3");
+        let text = GOOD.replace(
+            "outcome = \"failure\"",
+            "outcome = \"failure\"\nretries = 3",
+        );
         let e = parse(&text).unwrap_err();
         assert_eq!(e.line, Some(17), "{e}");
         let shown = e.to_string();

@@ -75,7 +75,10 @@ fn redact_shapes(text: &str) -> String {
                 continue;
             }
         }
-        if let Some(end) = rest.find(']').filter(|_| rest.starts_with("[ACME Challenge ")) {
+        if let Some(end) = rest
+            .find(']')
+            .filter(|_| rest.starts_with("[ACME Challenge "))
+        {
             out.push_str("[ACME Challenge [date]]");
             i += end + 1;
             continue;

@@ -36,13 +36,14 @@ pub fn verify_chain(chain_pem: &str, root_pem: &str) -> Result<BTreeSet<String>,
             ));
         }
         let issuer = certs.get(i + 1).unwrap_or(&root);
-        cert.verify_signature(Some(issuer.public_key())).map_err(|e| {
-            format!(
-                "certificate {i} ({}) is not signed by {}: {e}",
-                cert.subject(),
-                issuer.subject()
-            )
-        })?;
+        cert.verify_signature(Some(issuer.public_key()))
+            .map_err(|e| {
+                format!(
+                    "certificate {i} ({}) is not signed by {}: {e}",
+                    cert.subject(),
+                    issuer.subject()
+                )
+            })?;
     }
     // The last certificate of the chain must be signed by the root itself.
     let last = certs.last().ok_or("the certificate chain is empty")?;

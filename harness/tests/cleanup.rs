@@ -69,14 +69,20 @@ async fn nothing_is_left_running_after_a_failed_or_timed_out_issuance() {
             continue;
         }
         let containers_before = docker_containers_of_ours();
-        let failing = scenario(r#"GANDIV5_PERSONAL_ACCESS_TOKEN = "23e501f7a1b2c3d4e5f60718293a4b5c6d7e960b""#);
+        let failing = scenario(
+            r#"GANDIV5_PERSONAL_ACCESS_TOKEN = "23e501f7a1b2c3d4e5f60718293a4b5c6d7e960b""#,
+        );
         let report = run_scenario(&failing, kind).await;
         assert!(report.passed, "{:?}", report.failures);
-        assert!(pebble_children().is_empty(), "{kind}: a Pebble outlived a failed issuance");
+        assert!(
+            pebble_children().is_empty(),
+            "{kind}: a Pebble outlived a failed issuance"
+        );
 
         // Cut a run short while Pebble is up: the future is dropped mid-flight, as the runner
         // does on its per-scenario timeout and on Ctrl-C.
-        let cut = tokio::time::timeout(Duration::from_millis(400), run_scenario(&failing, kind)).await;
+        let cut =
+            tokio::time::timeout(Duration::from_millis(400), run_scenario(&failing, kind)).await;
         assert!(cut.is_err(), "{kind}: the run was expected to be cut short");
         // Container removal happens on a helper thread; give it a moment.
         for _ in 0..50 {
@@ -85,7 +91,10 @@ async fn nothing_is_left_running_after_a_failed_or_timed_out_issuance() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(pebble_children().is_empty(), "{kind}: a Pebble outlived a timed-out issuance");
+        assert!(
+            pebble_children().is_empty(),
+            "{kind}: a Pebble outlived a timed-out issuance"
+        );
         assert_eq!(
             docker_containers_of_ours(),
             containers_before,

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use harness::issuance::{self, ClientKind, IssuanceRequest};
 use harness::client::ProviderName;
+use harness::issuance::{self, ClientKind, IssuanceRequest};
 use harness::{CaKind, check_available};
 use mock_gandi::Seed;
 
@@ -34,10 +34,7 @@ permissions = {permissions}
             provider: ProviderName::Gandiv5,
         },
         domains: domains.iter().map(|d| d.to_string()).collect(),
-        env: BTreeMap::from([(
-            "GANDIV5_PERSONAL_ACCESS_TOKEN".to_string(),
-            PAT.to_string(),
-        )]),
+        env: BTreeMap::from([("GANDIV5_PERSONAL_ACCESS_TOKEN".to_string(), PAT.to_string())]),
         timeout: Duration::from_secs(60),
     }
 }
@@ -56,8 +53,13 @@ async fn apex_and_wildcard_issue(kind: CaKind) {
     if !available(kind).await {
         return;
     }
-    let req = request(&["stubber.chat", "*.stubber.chat"], r#"["dns:read", "dns:write"]"#);
-    let outcome = issuance::run(&req, kind).await.expect("mock and Pebble start");
+    let req = request(
+        &["stubber.chat", "*.stubber.chat"],
+        r#"["dns:read", "dns:write"]"#,
+    );
+    let outcome = issuance::run(&req, kind)
+        .await
+        .expect("mock and Pebble start");
     let issued = outcome.result.expect("a certificate is issued");
     assert!(issued.problems.is_empty(), "{:?}", issued.problems);
     assert_eq!(
@@ -98,7 +100,9 @@ async fn a_token_without_write_permission_fails_with_lego_s_text() {
     }
     let req = request(&["stubber.chat"], r#"["dns:read"]"#);
     let outcome = issuance::run(&req, CaKind::Process).await.unwrap();
-    let err = outcome.result.expect_err("no certificate without write permission");
+    let err = outcome
+        .result
+        .expect_err("no certificate without write permission");
     assert!(
         err.contains(
             "[stubber.chat] acme: error presenting token: unable to create TXT record for domain stubber.chat and name _acme-challenge: 403: request failed: Access was denied to this resource."

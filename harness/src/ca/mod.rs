@@ -237,12 +237,12 @@ pub async fn check_available(kind: CaKind) -> Result<(), CaError> {
         CaKind::Container => PebbleContainer::probe(&options).await.map(|_| ()),
         CaKind::Auto => match PebbleContainer::probe(&options).await {
             Ok(_) => Ok(()),
-            Err(container) => PebbleProcess::locate(&options).map(|_| ()).map_err(|process| {
-                CaError::NoBackend {
+            Err(container) => PebbleProcess::locate(&options)
+                .map(|_| ())
+                .map_err(|process| CaError::NoBackend {
                     container: container.to_string(),
                     process: process.to_string(),
-                }
-            }),
+                }),
         },
     }
 }

@@ -168,7 +168,9 @@ impl GandiV4 {
         let api_key = match env.get("GANDI_API_KEY") {
             Some(k) if !k.is_empty() => k.clone(),
             _ => {
-                return Err("gandi: some credentials information are missing: GANDI_API_KEY".into());
+                return Err(
+                    "gandi: some credentials information are missing: GANDI_API_KEY".into(),
+                );
             }
         };
         let ttl = env

@@ -35,7 +35,6 @@ pub(super) struct Summary {
     pub name: String,
     pub qtype: String,
     pub rcode: &'static str,
-    pub truncated: bool,
     pub answers: Vec<RrText>,
     pub authority: Vec<RrText>,
 }
@@ -227,7 +226,6 @@ pub(super) fn respond(store: &ZoneStore, packet: &[u8], transport: Transport) ->
         name: question_name(query),
         qtype: type_text(qtype),
         rcode: resolution.rcode.text(),
-        truncated: false,
         answers: resolution.answers.iter().map(text).collect(),
         authority: resolution.authority.iter().map(text).collect(),
     };
@@ -275,7 +273,6 @@ fn error(
             .map(|q| type_text(u16::from(q.query_type)))
             .unwrap_or_default(),
         rcode: rcode.text(),
-        truncated: false,
         answers: Vec::new(),
         authority: Vec::new(),
     };
@@ -313,20 +310,23 @@ fn finish(
     message.authorities.clear();
     message.additionals.clear();
     message.metadata.truncation = summary.rcode != Rcode::ServFail.text();
-    summary.truncated = message.metadata.truncation;
     summary.answers.clear();
     summary.authority.clear();
-    let bytes = message.to_vec().unwrap_or_else(|_| {
-        // Even the skeleton would not encode (a question name hickory cannot write back):
-        // answer with the bare header.
-        let mut bare = Message::new(
-            message.metadata.id,
-            MessageType::Response,
-            message.metadata.op_code,
-        );
-        bare.metadata.response_code = response_code(Rcode::ServFail);
-        bare.to_vec().unwrap_or_default()
-    });
+    let bytes = match message.to_vec() {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            // Even the skeleton would not encode (a question hickory cannot write back):
+            // answer with the bare header.
+            summary.rcode = Rcode::ServFail.text();
+            let mut bare = Message::new(
+                message.metadata.id,
+                MessageType::Response,
+                message.metadata.op_code,
+            );
+            bare.metadata.response_code = response_code(Rcode::ServFail);
+            bare.to_vec().unwrap_or_default()
+        }
+    };
     Reply { bytes, summary }
 }
 

@@ -259,7 +259,9 @@ impl IntoResponse for ApiError {
             "LiveDNS error"
         );
         let (status, body) = self.render();
-        // go-gandi (external-dns) reads an error body only when the type is exactly this.
+        // go-gandi (external-dns) reads an error body only when the type is exactly this
+        // (gandi-wire.md §4.1). The 2020 recordings show `application/json; charset=UTF-8`
+        // on backend 404s; the spec's choice wins because a client depends on it.
         let mut response = (
             status,
             [(
@@ -369,6 +371,48 @@ mod tests {
             rtype: "A".into(),
         };
         assert_eq!(missing.render().1.len(), 123);
+    }
+
+    /// The whole catalogue in one reviewable place: status, exact body, source, inferred.
+    #[test]
+    fn the_catalogue_renders_these_bytes() {
+        let samples = [
+            ApiError::NotFound,
+            ApiError::UnknownDomain,
+            ApiError::RrsetNotFound {
+                name: "_acme-challenge".into(),
+                rtype: "TXT".into(),
+            },
+            ApiError::OtherOrganization,
+            ApiError::NoCredentials,
+            ApiError::BadApiKey,
+            ApiError::Forbidden,
+            ApiError::ServerError,
+            ApiError::Conflict { name: "bob".into() },
+            ApiError::invalid("body", "rrset_ttl", "60 is less than minimum value 300"),
+            ApiError::MethodNotAllowed {
+                method: "PATCH".into(),
+                allow: "GET",
+            },
+            ApiError::TooLarge,
+            ApiError::TooManyRequests,
+        ];
+        assert_eq!(samples.len(), CATALOGUE.len());
+        let mut out = String::new();
+        for e in &samples {
+            let row = e.kind().row();
+            let (status, body) = e.render();
+            let _ = writeln!(
+                out,
+                "{:?} {} ({} bytes){}\n  {body}\n  source: {}\n",
+                row.kind,
+                status.as_u16(),
+                body.len(),
+                if row.inferred { " INFERRED" } else { "" },
+                row.source
+            );
+        }
+        insta::assert_snapshot!(out);
     }
 
     #[test]

@@ -75,7 +75,7 @@ async fn handle(
         Target::Domains => "GET, POST",
         Target::Domain(_) => "GET",
         Target::Records(_) => "DELETE, GET, POST, PUT",
-        Target::Name(..) => "DELETE, GET, PUT",
+        Target::Name(..) => "DELETE, GET, POST, PUT",
         Target::Rrset(..) => "DELETE, GET, POST, PUT",
         Target::Unknown => return Err(ApiError::NotFound),
     };
@@ -112,6 +112,7 @@ async fn handle(
             let name = path_name(n, fqdn.as_str())?;
             match method {
                 Method::GET => get_name(&cx, &fqdn, &name),
+                Method::POST => post_name(&cx, &fqdn, &name, &bytes),
                 Method::PUT => put_name(&cx, &fqdn, &name, &bytes),
                 _ => delete_name(&cx, &fqdn, &name),
             }
@@ -436,6 +437,22 @@ fn get_name(cx: &Cx, fqdn: &Fqdn, name: &RelName) -> Result<Response, ApiError> 
         .collect();
     let items: Vec<RrsetJson> = rrsets.iter().map(|r| rrset_json(cx, fqdn, r)).collect();
     Ok(json(StatusCode::OK, to_json(&items)))
+}
+
+/// `POST /records/{name}`: one rrset whose type is in the body.
+fn post_name(cx: &Cx, fqdn: &Fqdn, name: &RelName, bytes: &[u8]) -> Result<Response, ApiError> {
+    let (rtype, ttl, values) = validated(bytes, |f| {
+        let rtype = f.rrset_type();
+        let ttl = f.ttl();
+        let values = f.values(rtype, true);
+        Some((rtype?, ttl?, values?))
+    })?;
+    cx.app.store.write(|s| {
+        access(s, cx, fqdn, Need::Write)?;
+        s.create_rrset(fqdn, name, rtype, ttl, &values)
+            .map_err(ApiError::from)
+    })?;
+    Ok(created(Some(cx.base.rrset(fqdn, name, rtype))))
 }
 
 fn put_name(cx: &Cx, fqdn: &Fqdn, name: &RelName, bytes: &[u8]) -> Result<Response, ApiError> {

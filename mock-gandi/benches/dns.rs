@@ -1,0 +1,161 @@
+//! Queries per second over loopback UDP: the mock's DNS beside a bare tokio UDP socket that
+//! answers every query with the mock's own answer bytes (id patched), measured in the same
+//! run with the same client. The ratio is the cost of the mock's work per query (parse,
+//! store lookup, encode, journal) over raw socket I/O.
+//!
+//! `cargo bench -p mock-gandi --bench dns`; `DNS_BENCH_SECS` sets each measurement's length
+//! (default 2 s). Loopback only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{Name, RecordType};
+use mock_gandi::MockGandi;
+use tokio::net::UdpSocket;
+
+const SEED: &str = r#"
+[[domain]]
+fqdn = "stubber.chat"
+[[domain.record]]
+name = "_acme-challenge"
+type = "TXT"
+ttl = 300
+values = ["apex-token-0123456789abcdef0123456789ab", "wildcard-token-0123456789abcdef012345"]
+"#;
+
+/// Client sockets, and queries each keeps in flight.
+const CLIENTS: usize = 4;
+const WINDOW: usize = 16;
+/// After this long with nothing received, a client assumes its window was lost.
+const STALL: Duration = Duration::from_millis(100);
+
+fn query() -> Vec<u8> {
+    let mut m = Message::new(1, MessageType::Query, OpCode::Query);
+    m.metadata.recursion_desired = true;
+    m.add_query(Query::query(
+        Name::from_ascii("_acme-challenge.stubber.chat.").unwrap(),
+        RecordType::TXT,
+    ));
+    m.to_vec().unwrap()
+}
+
+/// The baseline server: its own thread and two-worker runtime, like the mock's.
+fn start_baseline(answer: Vec<u8>) -> SocketAddr {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let addr = socket.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let socket = Arc::new(UdpSocket::from_std(socket).unwrap());
+            let answer = Arc::new(answer);
+            let loops: Vec<_> = (0..2)
+                .map(|_| {
+                    let socket = socket.clone();
+                    let answer = answer.clone();
+                    tokio::spawn(async move {
+                        let mut buf = vec![0u8; 65_535];
+                        let mut out = answer.to_vec();
+                        loop {
+                            let Ok((n, peer)) = socket.recv_from(&mut buf).await else {
+                                continue;
+                            };
+                            if n >= 2 {
+                                out[..2].copy_from_slice(&buf[..2]);
+                            }
+                            let _ = socket.send_to(&out, peer).await;
+                        }
+                    })
+                })
+                .collect();
+            for l in loops {
+                let _ = l.await;
+            }
+        });
+    });
+    addr
+}
+
+/// One client: keeps WINDOW queries in flight until `until`; returns answers received.
+async fn client(server: SocketAddr, query: Vec<u8>, until: Instant) -> u64 {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.connect(server).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut received = 0u64;
+    let mut in_flight = 0usize;
+    while Instant::now() < until {
+        while in_flight < WINDOW {
+            socket.send(&query).await.unwrap();
+            in_flight += 1;
+        }
+        match tokio::time::timeout(STALL, socket.recv(&mut buf)).await {
+            Ok(Ok(_)) => {
+                received += 1;
+                in_flight -= 1;
+            }
+            _ => in_flight = 0,
+        }
+    }
+    received
+}
+
+async fn rate(server: SocketAddr, query: &[u8], secs: f64) -> f64 {
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(secs);
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| tokio::spawn(client(server, query.to_vec(), until)))
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let secs: f64 = std::env::var("DNS_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let mock = MockGandi::builder()
+            .seed_text(SEED)
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        let query = query();
+        let probe = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        probe.send_to(&query, mock.dns_addr()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let (n, _) = probe.recv_from(&mut buf).await.unwrap();
+        let answer = buf[..n].to_vec();
+        let baseline = start_baseline(answer.clone());
+
+        // Warm both up, then measure each in turn.
+        rate(baseline, &query, 0.3).await;
+        rate(mock.dns_addr(), &query, 0.3).await;
+        let base = rate(baseline, &query, secs).await;
+        let mock_rate = rate(mock.dns_addr(), &query, secs).await;
+        println!(
+            "dns udp loopback, {CLIENTS} clients x {WINDOW} in flight, {}-byte query, {}-byte answer, {secs} s each",
+            query.len(),
+            answer.len()
+        );
+        println!("baseline (bare tokio UDP socket): {base:>10.0} queries/s");
+        println!("mock-gandi DNS:                   {mock_rate:>10.0} queries/s");
+        println!("ratio mock/baseline:              {:>10.2}", mock_rate / base);
+        println!("journal entries recorded: {}", mock.dns_queries().len());
+    });
+}
