@@ -112,12 +112,13 @@ async fn issue_with(
         .await
         .map_err(acme)?;
 
-    // Present every pending challenge first, as lego does with DNS-01.
-    let mut presented = Vec::new();
+    // Present every pending challenge first, as lego does with DNS-01, in the order the names
+    // were asked for (the CA's order of authorizations is not stable, the transcript must be).
+    let mut pending = Vec::new();
     let mut failures = Vec::new();
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
-        let authz = authz.map_err(acme)?;
+        let mut authz = authz.map_err(acme)?;
         if authz.status != AuthorizationStatus::Pending {
             continue;
         }
@@ -126,15 +127,23 @@ async fn issue_with(
         let Identifier::Dns(domain) = identifier.identifier.clone() else {
             continue;
         };
-        let mut authz = authz;
         let Some(challenge) = authz.challenge(ChallengeType::Dns01) else {
             failures.push(format!("[{shown}] acme: could not find solver for: dns-01"));
             continue;
         };
         let value = challenge.key_authorization().dns_value();
-        match provider.present(&domain, &value).await {
-            Ok(()) => presented.push(Presented { domain, shown }),
-            Err(e) => failures.push(format!("[{shown}] acme: error presenting token: {e}")),
+        pending.push((Presented { domain, shown }, value));
+    }
+    pending.sort_by_key(|(p, _)| {
+        domains
+            .iter()
+            .position(|d| d.eq_ignore_ascii_case(&p.shown))
+    });
+    let mut presented = Vec::new();
+    for (p, value) in pending {
+        match provider.present(&p.domain, &value).await {
+            Ok(()) => presented.push(p),
+            Err(e) => failures.push(format!("[{}] acme: error presenting token: {e}", p.shown)),
         }
     }
 
