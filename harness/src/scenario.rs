@@ -319,9 +319,9 @@ error_contains = ["(500037)"]
             "outcome = \"failure\"\nretries = 3",
         );
         let e = parse(&text).unwrap_err();
-        assert_eq!(e.line, Some(17), "{e}");
+        assert_eq!(e.line, Some(16), "{e}");
         let shown = e.to_string();
-        assert!(shown.starts_with("scenarios/x.toml:17: "), "{shown}");
+        assert!(shown.starts_with("scenarios/x.toml:16: "), "{shown}");
         assert!(shown.contains("retries"), "{shown}");
     }
 

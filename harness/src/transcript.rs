@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn ports_tokens_and_dates_are_redacted() {
         let r = Redactor::new(vec![("GANDI_API_KEY".into(), "s3cr3tkey".into())]);
-        let text = "GET http://127.0.0.1:40123/x key s3cr3tkey value \"Q2hhbGxlbmdlVmFsdWVGb3JUaGVETlMwMUNoYWxsZW5nZQ\" zone x [ACME Challenge 28 Nov 26 12:00 +0000]";
+        let text = "GET http://127.0.0.1:40123/x key s3cr3tkey value \"n1GjnGp3Y0SbPbO8hAMgwvZa7Gy9nDm8K3VdL2p0q5E\" zone x [ACME Challenge 28 Nov 26 12:00 +0000]";
         assert_eq!(
             r.apply(text),
             "GET http://127.0.0.1:[port]/x key [GANDI_API_KEY] value \"[token]\" zone x [ACME Challenge [date]]"
