@@ -140,14 +140,21 @@ impl PebbleContainer {
             request = request.with_copy_to(target, run.file(file));
         }
 
+        // Until a value owns the container, this guard removes it if the start is abandoned.
+        let mut guard = AbandonedStart {
+            run_id: run_id.clone(),
+            armed: true,
+        };
         let container = match request.start().await {
             Ok(container) => container,
             Err(e) => {
                 // A container created but never started is not owned by any value yet.
+                guard.armed = false;
                 remove_labelled(&run_id).await;
                 return Err(CaError::Docker(format!("starting {image}: {e}")));
             }
         };
+        guard.armed = false;
         let mut pebble = PebbleContainer {
             id: container.id().to_string(),
             container: Some(container),
@@ -296,11 +303,64 @@ async fn engine() -> Result<Docker, CaError> {
     }
 }
 
+/// Removes this run's container when a start is abandoned half way: its future dropped by a
+/// timeout or Ctrl-C while the engine was creating or starting the container, before any value
+/// owned it.
+struct AbandonedStart {
+    run_id: String,
+    armed: bool,
+}
+
+impl Drop for AbandonedStart {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let run_id = std::mem::take(&mut self.run_id);
+        // A thread with its own runtime and its own client: the caller's runtime may be
+        // shutting down, and the shared client's connections belong to it.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let Ok(docker) = Docker::connect_with_defaults() else {
+                return;
+            };
+            runtime.block_on(async {
+                // The engine may still be creating the container that the dropped request
+                // asked for: look again for a short while.
+                let deadline = Instant::now() + ABANDONED_START_WATCH;
+                let mut removed = 0;
+                loop {
+                    let n = remove_labelled_with(&docker, &run_id).await;
+                    removed += n;
+                    if (removed > 0 && n == 0) || Instant::now() >= deadline {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// How long an abandoned start is watched for a container appearing late.
+const ABANDONED_START_WATCH: Duration = Duration::from_secs(3);
+
 /// Forcibly removes every container carrying this run's label (cleanup after a failed start).
 async fn remove_labelled(run_id: &str) {
     let Ok(docker) = docker_client_instance().await else {
         return;
     };
+    remove_labelled_with(&docker, run_id).await;
+}
+
+/// Removes this run's containers with `docker`; returns how many it found.
+async fn remove_labelled_with(docker: &Docker, run_id: &str) -> usize {
     let filters = HashMap::from([(
         "label".to_string(),
         vec![format!("{}={run_id}", PebbleContainer::LABEL)],
@@ -310,17 +370,19 @@ async fn remove_labelled(run_id: &str) {
         .filters(&filters)
         .build();
     let Ok(containers) = docker.list_containers(Some(list)).await else {
-        return;
+        return 0;
     };
-    for id in containers.into_iter().filter_map(|c| c.id) {
+    let ids: Vec<String> = containers.into_iter().filter_map(|c| c.id).collect();
+    for id in &ids {
         let options = RemoveContainerOptionsBuilder::new()
             .force(true)
             .v(true)
             .build();
-        if let Err(e) = docker.remove_container(&id, Some(options)).await {
+        if let Err(e) = docker.remove_container(id, Some(options)).await {
             tracing::warn!(container = %id, "removing a failed Pebble container: {e}");
         }
     }
+    ids.len()
 }
 
 /// Splits `NAME[:TAG]` (the tag defaults to `latest`). A colon before the last `/` belongs to a
