@@ -288,11 +288,7 @@ impl Progress {
 
     fn bar(&self, done: usize, name: &str) {
         let width = 24;
-        let filled = if self.total == 0 {
-            width
-        } else {
-            done * width / self.total
-        };
+        let filled = (done * width).checked_div(self.total).unwrap_or(width);
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
