@@ -1,0 +1,226 @@
+//! `mock-gandi serve` as a user runs it: a real process, its ready line parsed, HTTP and DNS
+//! spoken to it over sockets, SIGTERM and SIGINT stopping it, a bad seed refused with its line.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+
+const PAT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn seed_file() -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        f,
+        r#"
+[[domain]]
+fqdn = "stubber.chat"
+[[domain.record]]
+name = "www"
+type = "A"
+ttl = 300
+values = ["192.0.2.10"]
+[[credential]]
+kind = "pat"
+secret = "{PAT}"
+"#
+    )
+    .unwrap();
+    f
+}
+
+struct Serve {
+    child: Child,
+    ready: serde_json::Value,
+    raw: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Serve {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    Serve {
+        child,
+        ready,
+        raw: line,
+    }
+}
+
+/// A minimal HTTP/1.1 client, as curl would send: one request per connection.
+fn http(
+    api: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let addr = api.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn txt_over_udp(dns: &str, name: &str) -> (ResponseCode, Vec<String>) {
+    let mut q = Message::query();
+    q.metadata.recursion_desired = true;
+    q.add_query(Query::query(
+        Name::from_ascii(name).unwrap(),
+        RecordType::TXT,
+    ));
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.send_to(&q.to_vec().unwrap(), dns).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).unwrap();
+    let reply = Message::from_vec(&buf[..n]).unwrap();
+    let values = reply
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::TXT(t) => Some(
+                t.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect();
+    (reply.metadata.response_code, values)
+}
+
+#[test]
+fn serve_prints_one_ready_line_then_serves_http_and_dns_from_the_seed() {
+    let seed = seed_file();
+    let ca_dir = tempfile::tempdir().unwrap();
+    let s = serve(&[
+        "--seed",
+        seed.path().to_str().unwrap(),
+        "--ca-dir",
+        ca_dir.path().to_str().unwrap(),
+    ]);
+    // The keys in the documented order.
+    let keys: Vec<usize> = ["\"api\"", "\"dns\"", "\"proxy\"", "\"ca_cert\""]
+        .iter()
+        .map(|k| s.raw.find(k).expect(k))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{}", s.raw);
+    let api = s.ready["api"].as_str().unwrap();
+    let dns = s.ready["dns"].as_str().unwrap();
+    let ca = s.ready["ca_cert"].as_str().unwrap();
+    assert!(std::path::Path::new(ca).is_absolute());
+    assert!(
+        std::fs::read_to_string(ca)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+    assert!(ca.starts_with(ca_dir.path().to_str().unwrap()));
+
+    let auth = format!("Bearer {PAT}");
+    let (status, body) = http(
+        api,
+        "PUT",
+        "/v5/livedns/domains/stubber.chat/records/_acme-challenge/TXT",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        r#"{"rrset_ttl":300,"rrset_values":["token-1"]}"#,
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (201, r#"{"message":"DNS Record Created"}"#)
+    );
+    assert_eq!(
+        txt_over_udp(dns, "_acme-challenge.stubber.chat."),
+        (ResponseCode::NoError, vec!["token-1".to_string()])
+    );
+
+    let (status, body) = http(api, "GET", "/_mock/requests", &[], "");
+    assert_eq!(status, 200);
+    let journal: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(journal[0]["method"], "PUT");
+    assert_eq!(journal[0]["auth"], "pat");
+    assert!(!body.contains(PAT), "the journal never shows a secret");
+
+    // Reset goes back to the seed: the record written above is gone.
+    assert_eq!(http(api, "POST", "/_mock/reset", &[], "").0, 204);
+    assert_eq!(
+        txt_over_udp(dns, "_acme-challenge.stubber.chat.").0,
+        ResponseCode::NXDomain
+    );
+}
+
+#[test]
+fn sigterm_and_sigint_stop_serve_cleanly() {
+    for signal in ["-TERM", "-INT"] {
+        let mut s = serve(&[]);
+        let status = Command::new("kill")
+            .args([signal, &s.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut waited = 0;
+        let exit = loop {
+            if let Some(exit) = s.child.try_wait().unwrap() {
+                break exit;
+            }
+            assert!(waited < 100, "serve did not stop on {signal}");
+            std::thread::sleep(Duration::from_millis(50));
+            waited += 1;
+        };
+        assert!(exit.success(), "{signal}: {exit}");
+    }
+}
+
+#[test]
+fn a_bad_seed_file_is_refused_with_its_name_line_and_key() {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    write!(f, "[[domain]]\nfqdn = \"stubber.chat\"\nzone = 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
+        .args(["serve", "--seed", f.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "no ready line");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(f.path().to_str().unwrap()), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("zone"), "{err}");
+}
