@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
 
 use common::Api;
 use mock_gandi::store::Fqdn;
@@ -304,8 +305,84 @@ fn dns_as_model(api: &Api) -> Model {
         .collect()
 }
 
+/// What the mock's DNS answers over real UDP for every name and type the model can hold, as
+/// a model: only records of the asked type owned by the asked name count (a CNAME at the name
+/// answers for every type; it is itself compared when CNAME is asked).
+fn dns_over_udp(dns: std::net::SocketAddr) -> Model {
+    use hickory_proto::op::{Message, Query};
+    use hickory_proto::rr::{Name, RData, RecordType};
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut seen = Model::new();
+    for name in NAMES {
+        let owner = if *name == "@" {
+            format!("{ZONE}.")
+        } else {
+            format!("{name}.{ZONE}.")
+        };
+        for rtype in TYPES {
+            let wanted = RecordType::from_str(rtype).unwrap();
+            let mut query = Message::query();
+            query.add_query(Query::query(Name::from_ascii(&owner).unwrap(), wanted));
+            socket.send_to(&query.to_vec().unwrap(), dns).unwrap();
+            let mut buf = [0u8; 4096];
+            let n = socket.recv(&mut buf).unwrap();
+            let reply = Message::from_vec(&buf[..n]).unwrap();
+            let mut ttl = 0;
+            let values: Vec<String> = reply
+                .answers
+                .iter()
+                .filter(|r| r.record_type() == wanted && r.name.to_ascii() == owner)
+                .map(|r| {
+                    ttl = r.ttl;
+                    match &r.data {
+                        RData::A(a) => a.to_string(),
+                        RData::AAAA(a) => a.to_string(),
+                        RData::CNAME(c) => c.to_ascii(),
+                        // The store keeps TXT quoted; DNS carries the bare strings.
+                        RData::TXT(t) => format!(
+                            "\"{}\"",
+                            t.txt_data
+                                .iter()
+                                .map(|s| String::from_utf8_lossy(s).into_owned())
+                                .collect::<String>()
+                        ),
+                        other => format!("{other:?}"),
+                    }
+                })
+                .collect();
+            if !values.is_empty() {
+                seen.insert((name.to_string(), rtype.to_string()), (ttl, values));
+            }
+        }
+    }
+    seen
+}
+
+/// The model's values in the order DNS gives them does not matter: compare as sorted sets.
+fn sorted(model: &Model) -> Model {
+    model
+        .iter()
+        .map(|(k, (ttl, v))| {
+            let mut v = v.clone();
+            v.sort();
+            (k.clone(), (*ttl, v))
+        })
+        .collect()
+}
+
 async fn run(ops: &[Op]) -> Result<(), TestCaseError> {
-    let api = Api::with_seed(SEED);
+    // The router and the DNS server share one store, as in `mock-gandi serve`.
+    let mock = mock_gandi::MockGandi::builder()
+        .seed_text(SEED)
+        .unwrap()
+        .start_blocking()
+        .unwrap();
+    let api = Api {
+        state: mock.state().clone(),
+    };
     let mut model = Model::new();
     for (i, op) in ops.iter().enumerate() {
         let expected = step(&mut model, op);
@@ -333,6 +410,12 @@ async fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             i
         );
         prop_assert_eq!(&dns_as_model(&api), &model, "DNS view after step {}", i);
+        prop_assert_eq!(
+            sorted(&dns_over_udp(mock.dns_addr())),
+            sorted(&model),
+            "DNS over UDP after step {}",
+            i
+        );
     }
     Ok(())
 }
