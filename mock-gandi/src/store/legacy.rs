@@ -312,7 +312,13 @@ impl State {
             value: valid.value,
             ttl: valid.ttl,
         };
-        self.editable_version(zone, version)?.push(record.clone());
+        // Adding a record equal in name, type and value to one already there replaces it:
+        // the recorded real session lists only the new id afterwards.
+        let records = self.editable_version(zone, version)?;
+        records.retain(|r| {
+            !(r.name == record.name && r.rtype == record.rtype && r.value == record.value)
+        });
+        records.push(record.clone());
         Ok(record)
     }
 
