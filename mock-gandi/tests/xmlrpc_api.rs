@@ -462,6 +462,18 @@ async fn version_numbers_only_grow_and_new_versions_copy_records_with_new_ids() 
     };
     let numbers: Vec<i64> = items.iter().map(|v| int_member(v, "id")).collect();
     assert_eq!(numbers, [1, 2, 3, 4]);
+
+    // A deleted number is not given again.
+    success(
+        &call(
+            &st8,
+            "domain.zone.version.delete",
+            &[s(KEY), i(zone), i(last)],
+        )
+        .await,
+    );
+    let again = success(&call(&st8, "domain.zone.version.new", &[s(KEY), i(zone)]).await);
+    assert_eq!(again, i(last + 1));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -750,6 +762,8 @@ struct Model {
 struct ModelZone {
     active: i64,
     versions: BTreeMap<i64, Vec<(String, String, String)>>,
+    /// Version numbers are never reused, even after a delete.
+    next_version: i64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -897,7 +911,7 @@ proptest! {
             let info = run(&store, "domain.info", &[s(d)]).unwrap();
             let zone = int_member(&info, "zone_id");
             let list = run(&store, "domain.zone.record.list", &[i(zone), i(0)]).unwrap();
-            model.zones.insert(zone, ModelZone { active: 1, versions: BTreeMap::from([(1, records_of(&list).into_iter().collect())]) });
+            model.zones.insert(zone, ModelZone { active: 1, versions: BTreeMap::from([(1, records_of(&list).into_iter().collect())]), next_version: 2 });
             model.domains.insert(d, zone);
         }
 
@@ -911,7 +925,7 @@ proptest! {
                         Some(from) => {
                             let new = int_member(&result.unwrap(), "id");
                             let records = model.zones[&zone].versions[&from].clone();
-                            model.zones.insert(new, ModelZone { active: 1, versions: BTreeMap::from([(1, records)]) });
+                            model.zones.insert(new, ModelZone { active: 1, versions: BTreeMap::from([(1, records)]), next_version: 2 });
                         }
                         None => prop_assert_eq!(result.unwrap_err().0, 581042),
                     }
@@ -923,7 +937,8 @@ proptest! {
                     match model.resolve(zone, from) {
                         Some(from) => {
                             let z = model.zones.get_mut(&zone).unwrap();
-                            let next = z.versions.keys().next_back().unwrap() + 1;
+                            let next = z.next_version;
+                            z.next_version += 1;
                             prop_assert_eq!(result.unwrap(), i(next));
                             let copy = z.versions[&from].clone();
                             z.versions.insert(next, copy);
@@ -964,7 +979,10 @@ proptest! {
                         (_, Some(v)) => {
                             let added = result.unwrap();
                             prop_assert_eq!(added.member("value"), Some(&s(&stored(n, x).2)));
-                            model.zones.get_mut(&zone).unwrap().versions.get_mut(&v).unwrap().push(stored(n, x));
+                            // An equal record (name, type, value) is replaced, not doubled.
+                            let records = model.zones.get_mut(&zone).unwrap().versions.get_mut(&v).unwrap();
+                            records.retain(|r| *r != stored(n, x));
+                            records.push(stored(n, x));
                         }
                         (Some(_), None) => prop_assert_eq!(result.unwrap_err().0, 581037),
                         (None, None) => prop_assert_eq!(result.unwrap_err().0, 581042),

@@ -252,12 +252,14 @@ impl State {
     }
 
     /// `domain.zone.version.new`: a copy of `from` (0 or `None` = active) under the next number,
-    /// with new record ids. Numbers only grow: the new one is above every existing version.
+    /// with new record ids. Numbers only grow, and a deleted number is never given again.
     pub fn legacy_new_version(&mut self, zone: i64, from: Option<i64>) -> Result<u32, LegacyError> {
         let z = self.legacy_zone(zone)?;
         let v = Self::resolve_version(z, from.unwrap_or(0))?;
         let records = z.versions[&v].clone();
-        let next = z.versions.keys().next_back().copied().unwrap_or(0) + 1;
+        let next = z
+            .next_version
+            .max(z.versions.keys().next_back().copied().unwrap_or(0) + 1);
         let copied: Vec<LegacyRecord> = records
             .into_iter()
             .map(|r| LegacyRecord {
@@ -267,6 +269,7 @@ impl State {
             .collect();
         let z = self.legacy_zone_mut(zone)?;
         z.versions.insert(next, copied);
+        z.next_version = next + 1;
         z.date_updated = OffsetDateTime::now_utc();
         Ok(next)
     }
@@ -312,7 +315,13 @@ impl State {
             value: valid.value,
             ttl: valid.ttl,
         };
-        self.editable_version(zone, version)?.push(record.clone());
+        // Adding a record equal in name, type and value to one already there replaces it:
+        // the recorded real session lists only the new id afterwards.
+        let records = self.editable_version(zone, version)?;
+        records.retain(|r| {
+            !(r.name == record.name && r.rtype == record.rtype && r.value == record.value)
+        });
+        records.push(record.clone());
         Ok(record)
     }
 

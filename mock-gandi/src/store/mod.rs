@@ -91,6 +91,10 @@ pub struct LegacyZone {
     pub public: bool,
     pub active: u32,
     pub versions: BTreeMap<u32, Vec<LegacyRecord>>,
+    /// The number `domain.zone.version.new` gives next: version numbers are never reused,
+    /// even after the highest one is deleted.
+    #[serde(skip)]
+    pub next_version: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub date_updated: OffsetDateTime,
 }
@@ -328,6 +332,7 @@ impl State {
                 public: false,
                 active: 1,
                 versions: BTreeMap::from([(1, Vec::new())]),
+                next_version: 2,
                 date_updated: OffsetDateTime::now_utc(),
             },
         );

@@ -205,10 +205,6 @@ fn id_value(id: u64) -> Value {
     }
 }
 
-fn int_value(n: u64) -> Value {
-    id_value(n)
-}
-
 /// A record as Gandi lists it: name, type, id, value, ttl (recorded order).
 fn record_value(r: &LegacyRecord) -> Value {
     Value::Struct(vec![
@@ -234,7 +230,7 @@ fn zone_value(s: &State, z: &LegacyZone) -> Value {
             ),
         ),
         ("date_updated".into(), datetime(z.date_updated)),
-        ("id".into(), int_value(z.id)),
+        ("id".into(), id_value(z.id)),
         ("owner".into(), Value::string(OWNER_HANDLE)),
         ("version".into(), Value::Int(i64::from(z.active))),
         (
@@ -253,7 +249,7 @@ fn zone_list_item(s: &State, z: &LegacyZone) -> Value {
             "domains".into(),
             Value::Int(s.legacy_zone_users(z.id) as i64),
         ),
-        ("id".into(), int_value(z.id)),
+        ("id".into(), id_value(z.id)),
         ("name".into(), Value::string(z.name.clone())),
         ("public".into(), Value::Boolean(z.public)),
         ("version".into(), Value::Int(i64::from(z.active))),
@@ -281,14 +277,14 @@ fn domain_value(d: &Domain) -> Value {
                 Value::string("c.dns.gandi.net"),
             ]),
         ),
-        ("id".into(), int_value(d.id)),
+        ("id".into(), id_value(d.id)),
         ("status".into(), Value::Array(vec![])),
         ("tags".into(), Value::Array(vec![])),
         (
             "services".into(),
             Value::Array(vec![Value::string(services)]),
         ),
-        ("zone_id".into(), int_value(d.zone_id)),
+        ("zone_id".into(), id_value(d.zone_id)),
         ("fqdn".into(), Value::string(fqdn)),
         ("tld".into(), Value::string(tld)),
     ])
