@@ -250,6 +250,23 @@ async fn malformed_bodies_get_a_fault_with_status_200() {
 }
 
 #[tokio::test]
+async fn an_oversized_body_or_a_get_gets_a_fault_not_a_framework_page() {
+    let huge = "x".repeat(mock_gandi::xmlrpc::MAX_BODY_BYTES + 10);
+    let (code, message) = fault(&post(&state(), huge).await);
+    assert_eq!(code, 1);
+    assert!(message.contains("too large"), "{message}");
+
+    let request = Request::get("/xmlrpc/").body(Body::empty()).unwrap();
+    let response = router(state()).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(matches!(
+        parse_method_response(&bytes),
+        Ok(MethodResponse::Fault { code: 1, .. })
+    ));
+}
+
+#[tokio::test]
 async fn unknown_methods_and_wrong_arity_get_faults_in_gandis_style() {
     let (code, message) = fault(&call(&state(), "domain.zone.frobnicate", &[s(KEY)]).await);
     assert_eq!(code, 500042);
