@@ -183,8 +183,8 @@ async fn validate_and_finalize(
         }
     }
     let retries = RetryPolicy::new()
-        .initial_delay(Duration::from_millis(50))
-        .backoff(1.5)
+        .initial_delay(Duration::from_millis(20))
+        .backoff(1.25)
         .timeout(timeout);
     // An invalid order comes back as an error or as a status, depending on the server's
     // answer; either way the reasons are in the authorizations.
