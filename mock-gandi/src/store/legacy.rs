@@ -117,7 +117,7 @@ impl State {
     pub fn legacy_domain(&self, fqdn: &str) -> Result<&Domain, LegacyError> {
         Fqdn::parse(fqdn)
             .ok()
-            .and_then(|f| self.domains.get(&f))
+            .and_then(|f| self.domain(&f))
             .ok_or_else(|| LegacyError::UnknownDomain(fqdn.to_owned()))
     }
 

@@ -63,6 +63,8 @@ pub struct Domain {
     pub rrsets: BTreeMap<(RelName, RecordType), RrSet>,
     /// The legacy zone this domain points at (v4 `zone_id`).
     pub zone_id: u64,
+    /// Whether the account holds it; DNS serves it either way.
+    pub account: bool,
 }
 
 fn rrsets_as_list<S: serde::Serializer>(
@@ -316,6 +318,7 @@ impl State {
                 organization: d.organization.clone(),
                 rrsets,
                 zone_id,
+                account: d.account,
             },
         );
     }
@@ -345,12 +348,14 @@ impl State {
         id
     }
 
+    /// The domains the account holds.
     pub fn domains(&self) -> impl Iterator<Item = &Domain> {
-        self.domains.values()
+        self.domains.values().filter(|d| d.account)
     }
 
+    /// A domain the account holds.
     pub fn domain(&self, fqdn: &Fqdn) -> Option<&Domain> {
-        self.domains.get(fqdn)
+        self.domains.get(fqdn).filter(|d| d.account)
     }
 
     pub fn zone(&self, id: u64) -> Option<&LegacyZone> {
@@ -411,8 +416,7 @@ impl State {
         need: Need,
     ) -> Result<&Domain, Denied> {
         let domain = self
-            .domains
-            .get(fqdn)
+            .domain(fqdn)
             .filter(|d| d.dns == DnsMode::Livedns)
             .ok_or(Denied::UnknownDomain)?;
         if let Some(scope) = &cred.domains
@@ -466,6 +470,7 @@ impl State {
             dns: DnsMode::Livedns,
             organization,
             record: Vec::new(),
+            account: true,
         });
         Ok(())
     }
@@ -870,6 +875,29 @@ permissions = ["dns:read"]
             );
             assert_eq!(
                 st.livedns_access(pat, &f("old.example"), None, Need::Read)
+                    .unwrap_err(),
+                Denied::UnknownDomain
+            );
+        });
+    }
+
+    #[test]
+    fn a_domain_outside_the_account_is_served_by_dns_and_unknown_to_the_apis() {
+        let s = ZoneStore::new(
+            Seed::from_toml(
+                "[[domain]]\nfqdn = \"sub.stubber.chat\"\naccount = false\n\
+                 [[credential]]\nkind = \"pat\"\nsecret = \"p\"\n",
+            )
+            .unwrap(),
+        );
+        assert!(s.zone_for(&f("x.sub.stubber.chat")).is_some());
+        s.read(|st| {
+            assert!(st.domain(&f("sub.stubber.chat")).is_none());
+            assert_eq!(st.domains().count(), 0);
+            assert!(st.legacy_domain("sub.stubber.chat.").is_err());
+            let pat = st.credential("p").unwrap();
+            assert_eq!(
+                st.livedns_access(pat, &f("sub.stubber.chat"), None, Need::Read)
                     .unwrap_err(),
                 Denied::UnknownDomain
             );

@@ -60,6 +60,14 @@ pub struct SeedDomain {
     pub organization: Option<String>,
     #[serde(default)]
     pub record: Vec<SeedRecord>,
+    /// `false`: DNS serves the zone but the account does not hold the domain (a zone delegated
+    /// elsewhere, or another account's): both APIs answer "unknown domain" for it.
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub account: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One rrset; its values are checked against its type when it is read.
