@@ -240,26 +240,7 @@ impl PebbleContainer {
     }
 }
 
-impl CaBackend for PebbleContainer {
-    fn kind(&self) -> CaKind {
-        CaKind::Container
-    }
-    fn directory_url(&self) -> &str {
-        &self.run.directory_url
-    }
-    fn management_url(&self) -> &str {
-        &self.run.management_url
-    }
-    fn ca_bundle_path(&self) -> &Path {
-        &self.run.bundle_path
-    }
-    fn root_pem(&self) -> CaFuture<'_, String> {
-        Box::pin(self.run.management_text("/roots/0"))
-    }
-    fn intermediate_pem(&self) -> CaFuture<'_, String> {
-        Box::pin(self.run.management_text("/intermediates/0"))
-    }
-}
+super::impl_ca_backend!(PebbleContainer, CaKind::Container);
 
 impl Drop for PebbleContainer {
     fn drop(&mut self) {

@@ -143,6 +143,34 @@ pub trait CaBackend: Send + Sync + fmt::Debug {
     fn intermediate_pem(&self) -> CaFuture<'_, String>;
 }
 
+/// Both backends keep their files and addresses in a `run: PebbleRun` field; this writes the
+/// same `CaBackend` impl for each.
+macro_rules! impl_ca_backend {
+    ($backend:ty, $kind:expr) => {
+        impl CaBackend for $backend {
+            fn kind(&self) -> CaKind {
+                $kind
+            }
+            fn directory_url(&self) -> &str {
+                &self.run.directory_url
+            }
+            fn management_url(&self) -> &str {
+                &self.run.management_url
+            }
+            fn ca_bundle_path(&self) -> &Path {
+                &self.run.bundle_path
+            }
+            fn root_pem(&self) -> CaFuture<'_, String> {
+                Box::pin(self.run.management_text("/roots/0"))
+            }
+            fn intermediate_pem(&self) -> CaFuture<'_, String> {
+                Box::pin(self.run.management_text("/intermediates/0"))
+            }
+        }
+    };
+}
+pub(crate) use impl_ca_backend;
+
 /// Errors of the CA backends. Messages say what to do when something is missing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -562,20 +562,13 @@ impl State {
         name: &RelName,
         items: &[(RecordType, Option<u32>, Vec<String>)],
     ) -> Result<(), StoreError> {
-        let mut trial = self
-            .domains
-            .get(fqdn)
-            .cloned()
-            .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
-        trial.rrsets.retain(|(n, _), _| n != name);
-        let mut scratch = State::default();
-        scratch.domains.insert(fqdn.clone(), trial);
-        for (rtype, ttl, values) in items {
-            scratch.put_rrset(fqdn, name, *rtype, *ttl, values)?;
-        }
-        let done = scratch.domains.remove(fqdn).expect("inserted above");
-        self.livedns_domain_mut(fqdn)?.rrsets = done.rrsets;
-        Ok(())
+        self.replace_rrsets(
+            fqdn,
+            |n| n != name,
+            items
+                .iter()
+                .map(|(t, ttl, v)| (name, *t, *ttl, v.as_slice())),
+        )
     }
 
     /// Replaces the whole zone (`PUT /records`).
@@ -584,16 +577,33 @@ impl State {
         fqdn: &Fqdn,
         items: &[(RelName, RecordType, Option<u32>, Vec<String>)],
     ) -> Result<(), StoreError> {
+        self.replace_rrsets(
+            fqdn,
+            |_| false,
+            items
+                .iter()
+                .map(|(n, t, ttl, v)| (n, *t, *ttl, v.as_slice())),
+        )
+    }
+
+    /// Keeps the rrsets whose name `keep` accepts and writes `items` over them, all or nothing:
+    /// the writes go to a copy of the domain, which replaces it only if every one succeeded.
+    fn replace_rrsets<'a>(
+        &mut self,
+        fqdn: &Fqdn,
+        keep: impl Fn(&RelName) -> bool,
+        items: impl Iterator<Item = (&'a RelName, RecordType, Option<u32>, &'a [String])>,
+    ) -> Result<(), StoreError> {
         let mut trial = self
             .domains
             .get(fqdn)
             .cloned()
             .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
-        trial.rrsets.clear();
+        trial.rrsets.retain(|(n, _), _| keep(n));
         let mut scratch = State::default();
         scratch.domains.insert(fqdn.clone(), trial);
         for (name, rtype, ttl, values) in items {
-            scratch.put_rrset(fqdn, name, *rtype, *ttl, values)?;
+            scratch.put_rrset(fqdn, name, rtype, ttl, values)?;
         }
         let done = scratch.domains.remove(fqdn).expect("inserted above");
         self.livedns_domain_mut(fqdn)?.rrsets = done.rrsets;
