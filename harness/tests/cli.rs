@@ -1,0 +1,197 @@
+//! The `harness` binary as a user runs it: `check` naming the file, line and key of a broken
+//! scenario, `list`, `run` with its reports and exit codes, and Ctrl-C leaving nothing running.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use harness::{CaKind, check_available};
+
+fn harness() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios")
+        .join(name)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn check_names_the_file_line_and_key_of_a_broken_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(corpus("ttl-below-300.toml")).unwrap();
+    write(dir.path(), "good.toml", &good);
+    let broken = write(
+        dir.path(),
+        "broken.toml",
+        &good.replace("[expect]\n", "[expect]\nretries = 2\n"),
+    );
+    let line = good.lines().position(|l| l == "[expect]").unwrap() + 2;
+    let out = harness().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{}:{line}: unknown field `retries`",
+            broken.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 valid, 1 invalid"), "{stdout}");
+
+    // `run` refuses to start on an invalid file: a usage error, not a failed scenario.
+    let out = harness().arg("run").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_and_list_accept_the_corpus() {
+    let out = harness().args(["check", "../scenarios"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = harness().args(["list", "../scenarios"]).output().unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listing.contains("pat-to-legacy-gandi-provider"),
+        "{listing}"
+    );
+    assert!(listing.contains("[go-acme/lego#2473]"), "{listing}");
+}
+
+#[test]
+fn a_missing_path_is_a_usage_error() {
+    let out = harness().args(["run", "no/such/folder"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/folder"));
+}
+
+#[test]
+fn run_reports_passes_and_failures_with_exit_codes_and_reports() {
+    if let Err(e) = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(check_available(CaKind::Process))
+    {
+        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pass = std::fs::read_to_string(corpus("pat-to-legacy-gandi-provider.toml")).unwrap();
+    write(dir.path(), "passes.toml", &pass);
+    // The same run with a wrong expectation must fail.
+    write(
+        dir.path(),
+        "fails.toml",
+        &pass.replace(
+            "calls = [\"domain.info -> fault 500037\"]",
+            "calls = [\"domain.info -> ok\"]",
+        ),
+    );
+    let junit = dir.path().join("report.xml");
+    let json = dir.path().join("report.json");
+    let out = harness()
+        .args(["run", "--ca", "process", "--jobs", "2", "--junit"])
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("PASS passes"), "{stdout}");
+    assert!(stdout.contains("FAIL fails"), "{stdout}");
+    assert!(
+        stdout.contains("no API call matches \"domain.info -> ok\""),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().last(), Some("1 passed, 1 failed"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+
+    let out = harness()
+        .args(["run", "--ca", "process"])
+        .arg(dir.path().join("passes.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+fn pebble_children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        let Some((comm, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        if comm.ends_with("(pebble") && rest.split(' ').nth(1) == Some(&pid.to_string()) {
+            found.push(child);
+        }
+    }
+    found
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_every_pebble_it_started() {
+    if let Err(e) = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(check_available(CaKind::Process))
+    {
+        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
+        return;
+    }
+    let mut child = harness()
+        .args(["run", "--ca", "process", "--jobs", "2", "../scenarios"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let pebbles = loop {
+        let found = pebble_children_of(child.id());
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no Pebble was started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    for pid in pebbles {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "Pebble {pid} outlived the interrupted run"
+        );
+    }
+}
