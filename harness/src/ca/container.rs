@@ -21,7 +21,7 @@ use testcontainers::{ContainerAsync, CopyTargetOptions, GenericImage, ImageExt};
 use super::{
     BUNDLE_FILE, CERT_FILE, CONFIG_FILE, CaBackend, CaError, CaFuture, CaKind, CaOptions,
     DEFAULT_PEBBLE_IMAGE, KEY_FILE, PEBBLE_ENVIRONMENT, PEBBLE_IMAGE_ENV, PROBE_INTERVAL,
-    PebbleRun, START_ATTEMPTS, lost_port_race,
+    PebbleRun, retry_port_races,
 };
 
 /// Where the configuration and TLS files are copied inside the container.
@@ -93,18 +93,7 @@ impl PebbleContainer {
     /// answer over HTTPS. On failure the container is removed and the error carries its logs.
     pub async fn start(options: &CaOptions) -> Result<Self, CaError> {
         let image = Self::probe(options).await?;
-        let mut attempt = 1;
-        loop {
-            match Self::start_once(&image, options).await {
-                Err(CaError::Exited { output, .. })
-                    if attempt < START_ATTEMPTS && lost_port_race(&output) =>
-                {
-                    tracing::debug!("Pebble lost a port race, retrying with new ports");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        retry_port_races(|| Self::start_once(&image, options)).await
     }
 
     async fn start_once(image: &str, options: &CaOptions) -> Result<Self, CaError> {

@@ -255,6 +255,27 @@ pub async fn start_ca(kind: CaKind, options: &CaOptions) -> Result<Box<dyn CaBac
     }
 }
 
+/// Runs `start` again, with new ports, when Pebble exits because another program took one of
+/// its ports between our probe and its bind; at most [`START_ATTEMPTS`] times.
+async fn retry_port_races<T, F, Fut>(mut start: F) -> Result<T, CaError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CaError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match start().await {
+            Err(CaError::Exited { output, .. })
+                if attempt < START_ATTEMPTS && lost_port_race(&output) =>
+            {
+                tracing::debug!("Pebble lost a port race, retrying with new ports");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Whether `kind` can start at all, without starting it: the harness checks this once before
 /// a run so that a missing Pebble is one environment error, not a failure per scenario.
 pub async fn check_available(kind: CaKind) -> Result<(), CaError> {

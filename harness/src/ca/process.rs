@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::{
     CONFIG_FILE, CaBackend, CaError, CaFuture, CaKind, CaOptions, OutputTail, PEBBLE_ENV,
-    PEBBLE_ENVIRONMENT, PROBE_INTERVAL, PebbleRun, START_ATTEMPTS, lost_port_race,
+    PEBBLE_ENVIRONMENT, PROBE_INTERVAL, PebbleRun, retry_port_races,
 };
 
 /// How long `Drop` waits for the killed child to be reaped.
@@ -68,18 +68,7 @@ impl PebbleProcess {
     /// output.
     pub async fn start(options: &CaOptions) -> Result<Self, CaError> {
         let binary = Self::locate(options)?;
-        let mut attempt = 1;
-        loop {
-            match Self::start_once(&binary, options).await {
-                Err(CaError::Exited { output, .. })
-                    if attempt < START_ATTEMPTS && lost_port_race(&output) =>
-                {
-                    tracing::debug!("Pebble lost a port race, retrying with new ports");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        retry_port_races(|| Self::start_once(&binary, options)).await
     }
 
     async fn start_once(binary: &Path, options: &CaOptions) -> Result<Self, CaError> {
