@@ -86,21 +86,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(dir) = ca_dir {
         builder = builder.ca_dir(dir);
     }
-    let mock = builder.start_blocking()?;
-    println!("{}", mock.ready_line());
-    tracing::info!(api = %mock.api_url(), dns = %mock.dns_addr(), proxy = %mock.proxy_url(), "ready");
-
+    // The handlers are installed before the ready line: a client may signal as soon as it
+    // has read it.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
-        }
-        anyhow::Ok(())
+    let (mut interrupt, mut terminate) = runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        anyhow::Ok((
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        ))
     })?;
+    let mock = builder.start_blocking()?;
+    println!("{}", mock.ready_line());
+    tracing::info!(api = %mock.api_url(), dns = %mock.dns_addr(), proxy = %mock.proxy_url(), "ready");
+    runtime.block_on(async {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    });
     tracing::info!("stopping");
     mock.stop();
     Ok(())
