@@ -25,34 +25,40 @@ fn dns_as_expected(s: &Scenario) -> Vec<Result<Vec<String>, String>> {
 }
 
 fn mutants(s: &Scenario, real: &IssuanceOutcome) -> Vec<(String, IssuanceOutcome)> {
-    let copy = |result| IssuanceOutcome {
+    let copy = |result, output: String| IssuanceOutcome {
+        client: real.client.clone(),
+        ended: real.ended.clone(),
         result,
+        error_lines: output.lines().map(str::to_string).collect(),
+        output,
         requests: real.requests.clone(),
         dns_queries: real.dns_queries.clone(),
         elapsed: real.elapsed,
     };
     let mut out = Vec::new();
     match &real.result {
-        Ok(_) => out.push((
-            "the client fails".to_string(),
-            copy(Err(
-                "[stubber.chat] acme: error presenting token: changed".into()
-            )),
-        )),
+        Ok(_) => {
+            let text = "[stubber.chat] acme: error presenting token: changed".to_string();
+            out.push((
+                "the client fails".to_string(),
+                copy(Err(text.clone()), text),
+            ))
+        }
         Err(e) => {
             if !s.expect.error_contains.is_empty() {
                 out.push((
                     "another error text".to_string(),
-                    copy(Err(e.replace(&s.expect.error_contains[0], "something else"))),
+                    copy(
+                        Err(e.clone()),
+                        real.output
+                            .replace(&s.expect.error_contains[0], "something else"),
+                    ),
                 ));
             }
         }
     }
     for wanted in &s.expect.calls {
-        let mut m = copy(match &real.result {
-            Ok(i) => Ok(i.clone()),
-            Err(e) => Err(e.clone()),
-        });
+        let mut m = copy(real.result.clone(), real.output.clone());
         for r in &mut m.requests {
             if harness::transcript::call_line(r).contains(wanted.as_str()) {
                 // The same call, answered otherwise.

@@ -2,7 +2,8 @@
 //! normalized transcript must equal its snapshot in `tests/snapshots/`.
 //!
 //! The CA backend comes from `HARNESS_CA` (auto, container or process; default auto). Without
-//! Pebble the tests skip with a reason, except when `GANDI_E2E_REQUIRE_ALL` is set (CI).
+//! Pebble, or without the program a scenario runs (lego, certbot and its plugin, a command), the
+//! tests skip with a reason, except when `GANDI_E2E_REQUIRE_ALL` is set (CI).
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,11 @@ fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed>
     let kind = ca_kind();
     if let Err(e) = runtime.block_on(harness::check_available(kind)) {
         harness::require::skip_or_fail("Pebble", &e.to_string());
+        return Ok(());
+    }
+    // A real client (lego, certbot, a command) that is not installed: skip locally, fail in CI.
+    if let Err(e) = runtime.block_on(scenario.request.client.check_program()) {
+        harness::require::skip_or_fail(scenario.request.client.name(), &e);
         return Ok(());
     }
     let report = runtime.block_on(run_scenario(&scenario, kind));

@@ -64,7 +64,7 @@ fn main() {
             });
             whole.push(started.elapsed());
             client_only.push(outcome.elapsed);
-            let issued = outcome.result.expect("issued");
+            let issued = outcome.issued().expect("issued");
             assert!(issued.problems.is_empty(), "{:?}", issued.problems);
         }
         let (min, max) = (

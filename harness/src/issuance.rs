@@ -2,21 +2,14 @@
 //! client pointed at both. The outcome carries the client's result, the verification of an
 //! issued chain, and both journals of the mock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use mock_gandi::{DnsEntry, MockGandi, RequestEntry, Seed};
 
 use crate::ca::{CaBackend, CaKind, CaOptions, start_ca};
-use crate::client::ProviderName;
-use crate::client::builtin::{self, BuiltinTargets};
-
-/// Which client runs the issuance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientKind {
-    /// instant-acme with Rust copies of lego's providers.
-    Builtin { provider: ProviderName },
-}
+pub use crate::client::ClientKind;
+use crate::client::{ClientContext, ClientRun};
 
 /// Everything one issuance needs.
 #[derive(Debug, Clone)]
@@ -26,7 +19,7 @@ pub struct IssuanceRequest {
     /// The names to certify (`*.example.com` for a wildcard).
     pub domains: Vec<String>,
     /// The client's environment (`GANDIV5_PERSONAL_ACCESS_TOKEN`, ...).
-    pub env: BTreeMap<String, String>,
+    pub env: std::collections::BTreeMap<String, String>,
     /// Bound on the client's whole run.
     pub timeout: Duration,
 }
@@ -34,11 +27,37 @@ pub struct IssuanceRequest {
 /// What happened.
 #[derive(Debug)]
 pub struct IssuanceOutcome {
-    /// `Ok` with the verified names, or the client's error text.
-    pub result: Result<Issued, String>,
+    /// What ran (`lego 4.9.1 gandi`), as [`ClientRun::client`].
+    pub client: String,
+    /// How a program ended (`exit 1`), as [`ClientRun::ended`].
+    pub ended: Option<String>,
+    /// `Ok` when the client reported success; else why not.
+    pub result: Result<Completion, String>,
+    /// What the client printed; `error_contains` is matched against it.
+    pub output: String,
+    /// The lines of the output that say what went wrong, for the transcript.
+    pub error_lines: Vec<String>,
     pub requests: Vec<RequestEntry>,
     pub dns_queries: Vec<DnsEntry>,
     pub elapsed: Duration,
+}
+
+/// A successful client run: a certificate that was checked, or none to check.
+#[derive(Debug, Clone)]
+pub enum Completion {
+    Issued(Issued),
+    /// The client succeeded and left no certificate (why, in words).
+    NoCertificate(String),
+}
+
+impl IssuanceOutcome {
+    /// The checked certificate, when one was issued.
+    pub fn issued(&self) -> Option<&Issued> {
+        match &self.result {
+            Ok(Completion::Issued(issued)) => Some(issued),
+            _ => None,
+        }
+    }
 }
 
 /// A certificate that was issued and checked.
@@ -50,8 +69,6 @@ pub struct Issued {
     /// What the checks found wrong: empty when the chain verifies against Pebble's root, the
     /// names equal the requested ones and no challenge record is left in DNS.
     pub problems: Vec<String>,
-    /// Clean-up errors the client logged as warnings.
-    pub warnings: Vec<String>,
 }
 
 /// Why an issuance could not even be attempted.
@@ -84,66 +101,85 @@ pub async fn run_with(
     ca: &dyn CaBackend,
 ) -> IssuanceOutcome {
     let started = Instant::now();
-    let api = mock.api_url();
-    let targets = BuiltinTargets {
-        directory_url: ca.directory_url(),
-        acme_trust: ca.ca_bundle_path(),
-        mock_api: &api,
-        mock_dns: mock.dns_addr(),
+    let (api, proxy) = (mock.api_url(), mock.proxy_url());
+    // The client's own folder (certificates, HOME, the CA bundle), removed when it is done.
+    let workdir = tempfile::Builder::new().prefix("gandi-e2e-").tempdir();
+    let run = match &workdir {
+        Ok(workdir) => {
+            let ctx = ClientContext {
+                domains: &request.domains,
+                env: &request.env,
+                timeout: request.timeout,
+                acme_directory: ca.directory_url(),
+                acme_ca: ca.ca_bundle_path(),
+                mock_api: &api,
+                mock_dns: mock.dns_addr(),
+                mock_proxy: &proxy,
+                mock_ca: mock.ca_cert_path(),
+                workdir: workdir.path(),
+            };
+            request.client.run(&ctx).await
+        }
+        Err(e) => ClientRun::not_started(
+            request.client.name().to_string(),
+            format!("cannot create a work folder: {e}"),
+        ),
     };
-    let ClientKind::Builtin { provider } = request.client;
-    let client_result = builtin::issue(
-        provider,
-        &request.domains,
-        &request.env,
-        &targets,
-        request.timeout,
-    )
-    .await;
     // The journals as the client left them, before the checks below ask DNS themselves.
     let requests = mock.requests();
     let dns_queries = mock.dns_queries();
-    let result = match client_result {
-        Err(e) => Err(e),
-        Ok(issued) => {
-            let mut problems = Vec::new();
-            let names = match ca.root_pem().await {
-                Ok(root) => match crate::verify::verify_chain(&issued.chain_pem, &root) {
-                    Ok(names) => names,
-                    Err(e) => {
-                        problems.push(e);
-                        BTreeSet::new()
-                    }
-                },
-                Err(e) => {
-                    problems.push(format!("cannot fetch Pebble's root: {e}"));
-                    BTreeSet::new()
-                }
-            };
-            let wanted: BTreeSet<String> = request
-                .domains
-                .iter()
-                .map(|d| d.to_ascii_lowercase())
-                .collect();
-            if problems.is_empty() && names != wanted {
-                problems.push(format!(
-                    "the certificate names {names:?}, the request asked for {wanted:?}"
-                ));
-            }
-            problems.extend(leftover_challenges(&request.domains, mock).await);
-            Ok(Issued {
-                chain_pem: issued.chain_pem,
-                names,
-                problems,
-                warnings: issued.warnings,
-            })
-        }
+    let result = match (run.result, run.certificate) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Err(why)) => Ok(Completion::NoCertificate(why)),
+        (Ok(()), Ok(chain_pem)) => Ok(Completion::Issued(
+            check_certificate(chain_pem, &request.domains, mock, ca).await,
+        )),
     };
     IssuanceOutcome {
+        client: run.client,
+        ended: run.ended,
         result,
+        output: run.output,
+        error_lines: run.error_lines,
         requests,
         dns_queries,
         elapsed: started.elapsed(),
+    }
+}
+
+/// Verifies an issued chain against Pebble's root, its names against the request, and that no
+/// challenge record is left in DNS.
+async fn check_certificate(
+    chain_pem: String,
+    domains: &[String],
+    mock: &MockGandi,
+    ca: &dyn CaBackend,
+) -> Issued {
+    let mut problems = Vec::new();
+    let names = match ca.root_pem().await {
+        Ok(root) => match crate::verify::verify_chain(&chain_pem, &root) {
+            Ok(names) => names,
+            Err(e) => {
+                problems.push(e);
+                BTreeSet::new()
+            }
+        },
+        Err(e) => {
+            problems.push(format!("cannot fetch Pebble's root: {e}"));
+            BTreeSet::new()
+        }
+    };
+    let wanted: BTreeSet<String> = domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+    if problems.is_empty() && names != wanted {
+        problems.push(format!(
+            "the certificate names {names:?}, the request asked for {wanted:?}"
+        ));
+    }
+    problems.extend(leftover_challenges(domains, mock).await);
+    Issued {
+        chain_pem,
+        names,
+        problems,
     }
 }
 

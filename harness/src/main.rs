@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use harness::CaKind;
+use harness::client::{KIND_NAMES, ProgramOverrides};
 use harness::report;
 use harness::runner::{ScenarioReport, run_scenario, scenario_deadline};
 use harness::scenario::{Scenario, ScenarioError, discover};
@@ -44,6 +45,15 @@ struct Paths {
     /// Only scenarios whose name or description contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Only scenarios of this client kind: builtin, lego, certbot or command.
+    #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KIND_NAMES))]
+    client: Option<String>,
+    /// Run every lego scenario with this lego binary (a provider developer's own build).
+    #[arg(long, value_name = "PATH")]
+    lego: Option<PathBuf>,
+    /// Run every certbot scenario with this certbot program.
+    #[arg(long, value_name = "PATH")]
+    certbot: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -93,7 +103,7 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async {
         match cli.command {
-            Command::Check(paths) => check(&paths),
+            Command::Check(paths) => check(&paths).await,
             Command::List(paths) => list(&paths),
             Command::Run(args) => run(args).await,
         }
@@ -114,16 +124,25 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
         );
         return Err(2);
     }
+    let overrides = ProgramOverrides {
+        lego: paths.lego.clone(),
+        certbot: paths.certbot.clone(),
+    };
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for file in files {
         match Scenario::load(&file) {
-            Ok(s) => {
+            Ok(mut s) => {
                 let keep = paths
                     .filter
                     .as_deref()
-                    .is_none_or(|f| s.name.contains(f) || s.description.contains(f));
+                    .is_none_or(|f| s.name.contains(f) || s.description.contains(f))
+                    && paths
+                        .client
+                        .as_deref()
+                        .is_none_or(|k| s.request.client.name() == k);
                 if keep {
+                    s.request.client.apply_overrides(&overrides);
                     scenarios.push(s);
                 }
             }
@@ -133,7 +152,7 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
     Ok((scenarios, errors))
 }
 
-fn check(paths: &Paths) -> u8 {
+async fn check(paths: &Paths) -> u8 {
     let (scenarios, errors) = match load(paths) {
         Ok(x) => x,
         Err(code) => return code,
@@ -141,7 +160,24 @@ fn check(paths: &Paths) -> u8 {
     for e in &errors {
         println!("{e}");
     }
-    println!("{} valid, {} invalid", scenarios.len(), errors.len());
+    // A missing program does not make a file invalid, but its scenarios will fail: say so now.
+    let mut missing = 0;
+    for s in &scenarios {
+        if let Err(e) = s.request.client.check_program().await {
+            missing += 1;
+            println!("warning: {}: {e}", s.path.display());
+        }
+    }
+    let warnings = if missing > 0 {
+        format!(" ({missing} cannot run here: see the warnings)")
+    } else {
+        String::new()
+    };
+    println!(
+        "{} valid, {} invalid{warnings}",
+        scenarios.len(),
+        errors.len()
+    );
     u8::from(!errors.is_empty())
 }
 
@@ -253,12 +289,14 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
         path: scenario.path.display().to_string(),
         description: scenario.description.clone(),
         reproduces: scenario.reproduces.clone(),
+        client: scenario.request.client.name().to_string(),
         passed: false,
         failures: vec![format!(
             "the scenario did not finish within {}s; everything it started was stopped",
             deadline.as_secs()
         )],
         transcript: String::new(),
+        output: String::new(),
         seconds: deadline.as_secs_f64(),
     }
 }
@@ -308,9 +346,20 @@ impl Progress {
         }
         let verdict = if report.passed { "PASS" } else { "FAIL" };
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{verdict} {} ({:.2}s)", report.name, report.seconds);
+        let _ = writeln!(
+            out,
+            "{verdict} {} [{}] ({:.2}s)",
+            report.name, report.client, report.seconds
+        );
         for f in &report.failures {
             let _ = writeln!(out, "     {f}");
+        }
+        // A failing program's own words are what its user reads first.
+        if !report.passed && !report.output.is_empty() {
+            let _ = writeln!(out, "     --- client output ---");
+            for line in report.output.lines() {
+                let _ = writeln!(out, "     | {line}");
+            }
         }
         let _ = out.flush();
         drop(out);

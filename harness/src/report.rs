@@ -52,12 +52,17 @@ pub fn junit(reports: &[ScenarioReport], elapsed: Duration) -> String {
                 xml_escape(&r.failures.join("\n"))
             ));
         }
+        let mut system_out = format!("client: {}\n", r.client);
         if !r.transcript.is_empty() {
-            out.push_str(&format!(
-                "      <system-out>{}</system-out>\n",
-                xml_escape(&r.transcript)
-            ));
+            system_out.push_str(&format!("--- transcript ---\n{}", r.transcript));
         }
+        if !r.output.is_empty() {
+            system_out.push_str(&format!("--- client output ---\n{}", r.output));
+        }
+        out.push_str(&format!(
+            "      <system-out>{}</system-out>\n",
+            xml_escape(&system_out)
+        ));
         out.push_str("    </testcase>\n");
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
@@ -86,6 +91,7 @@ mod tests {
             path: "scenarios/a.toml".into(),
             description: "d".into(),
             reproduces: None,
+            client: "lego 4.9.1 gandi".into(),
             passed,
             failures: if passed {
                 vec![]
@@ -93,6 +99,7 @@ mod tests {
                 vec!["bad \"x\" & y".into()]
             },
             transcript: "api:\n".into(),
+            output: "Could not obtain certificates\n".into(),
             seconds: 0.5,
         }
     }
@@ -103,6 +110,8 @@ mod tests {
         assert!(xml.contains("tests=\"2\" failures=\"1\""));
         assert!(xml.contains("name=\"a&lt;b\""));
         assert!(xml.contains("bad &quot;x&quot; &amp; y"));
+        assert!(xml.contains("client: lego 4.9.1 gandi"));
+        assert!(xml.contains("--- client output ---\nCould not obtain certificates"));
         roxmltree::Document::parse(&xml).unwrap();
     }
 
@@ -112,5 +121,10 @@ mod tests {
             serde_json::from_str(&json(&[report(true)], Duration::from_secs(1))).unwrap();
         assert_eq!(v["passed"], 1);
         assert_eq!(v["scenarios"][0]["name"], "a<b");
+        assert_eq!(v["scenarios"][0]["client"], "lego 4.9.1 gandi");
+        assert_eq!(
+            v["scenarios"][0]["output"],
+            "Could not obtain certificates\n"
+        );
     }
 }

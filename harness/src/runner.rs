@@ -6,7 +6,8 @@ use mock_gandi::MockGandi;
 use serde::Serialize;
 
 use crate::ca::{CaKind, CaOptions, start_ca};
-use crate::issuance::{self, IssuanceOutcome};
+use crate::client::ClientKind;
+use crate::issuance::{self, Completion, IssuanceOutcome};
 use crate::scenario::{Outcome, Scenario};
 use crate::transcript::{self, Redactor};
 
@@ -18,11 +19,15 @@ pub struct ScenarioReport {
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproduces: Option<String>,
+    /// What ran: `builtin gandiv5`, `lego 4.9.1 gandi`, `certbot 5.8.0 dns-multi (...)`.
+    pub client: String,
     pub passed: bool,
     /// Why it failed: each unmet expectation, or the environment error.
     pub failures: Vec<String>,
     /// The normalized transcript (empty when the run could not start).
     pub transcript: String,
+    /// Everything the client printed, secrets redacted (a program: stdout and stderr).
+    pub output: String,
     pub seconds: f64,
 }
 
@@ -31,6 +36,8 @@ pub struct ScenarioReport {
 pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
     let started = Instant::now();
     let result = async {
+        // A missing program is this scenario's failure, said in one line, before anything starts.
+        scenario.request.client.check_program().await?;
         let mock = MockGandi::builder()
             .seed(scenario.request.seed.clone())
             .start()
@@ -49,15 +56,20 @@ pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioRepor
         path: scenario.path.display().to_string(),
         description: scenario.description.clone(),
         reproduces: scenario.reproduces.clone(),
+        client: scenario.request.client.name().to_string(),
         passed: false,
         failures: Vec::new(),
         transcript: String::new(),
+        output: String::new(),
         seconds: 0.0,
     };
     match result {
         Ok((outcome, dns_now)) => {
+            let redactor = redactor(scenario);
             report.failures = judge(scenario, &outcome, &dns_now);
-            report.transcript = transcript::render(&outcome, &redactor(scenario));
+            report.transcript = transcript::render(&outcome, &redactor);
+            report.output = redactor.secrets_only(&outcome.output);
+            report.client = outcome.client;
         }
         Err(e) => report.failures.push(e),
     }
@@ -66,17 +78,40 @@ pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioRepor
     report
 }
 
-/// Secrets of a scenario, by the name of the variable that carries them.
+/// Secrets of a scenario: by the name of the variable or credential that carries them, then
+/// every secret of the seed by its kind (`[pat]`), for those a client got some other way.
 pub fn redactor(scenario: &Scenario) -> Redactor {
-    Redactor::new(
+    let secret_name = |k: &str| {
+        let k = k.to_ascii_uppercase();
+        ["KEY", "TOKEN", "SECRET", "PASSWORD"]
+            .iter()
+            .any(|s| k.ends_with(s))
+    };
+    let mut secrets: Vec<(String, String)> = scenario
+        .request
+        .env
+        .iter()
+        .filter(|(k, _)| secret_name(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let ClientKind::Certbot(certbot) = &scenario.request.client {
+        secrets.extend(
+            certbot
+                .credentials
+                .iter()
+                .filter(|(k, _)| secret_name(k))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    secrets.extend(
         scenario
             .request
-            .env
+            .seed
+            .credential
             .iter()
-            .filter(|(k, _)| k.ends_with("_KEY") || k.ends_with("_TOKEN"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    )
+            .map(|c| (c.kind.as_str().to_string(), c.secret.clone())),
+    );
+    Redactor::new(secrets)
 }
 
 /// The answers to every `[[expect.dns]]` question, asked over real DNS after the run.
@@ -105,22 +140,35 @@ pub fn judge(
     let expect = &scenario.expect;
     let mut failures = Vec::new();
     match (&outcome.result, expect.outcome) {
-        (Ok(issued), Outcome::Issued) => {
+        (Ok(Completion::Issued(issued)), Outcome::Issued) => {
             failures.extend(issued.problems.iter().map(|p| format!("issued, but {p}")));
         }
-        (Ok(_), Outcome::Failure) => {
-            failures.push("expected a failure, but a certificate was issued".into());
-        }
-        (Err(e), Outcome::Issued) => {
+        (Ok(Completion::NoCertificate(why)), Outcome::Issued) => {
             failures.push(format!(
-                "expected a certificate, but the client failed: {e}"
+                "expected a certificate, but the client succeeded without one: {why}"
             ));
         }
-        (Err(e), Outcome::Failure) => {
+        (Ok(_), Outcome::Success) => {}
+        (Ok(Completion::Issued(_)), Outcome::Failure) => {
+            failures.push("expected a failure, but a certificate was issued".into());
+        }
+        (Ok(Completion::NoCertificate(_)), Outcome::Failure) => {
+            failures.push("expected a failure, but the client succeeded".into());
+        }
+        (Err(e), Outcome::Issued | Outcome::Success) => {
+            let wanted = if expect.outcome == Outcome::Issued {
+                "a certificate"
+            } else {
+                "success"
+            };
+            failures.push(format!("expected {wanted}, but the client failed: {e}"));
+        }
+        (Err(_), Outcome::Failure) => {
             for fragment in &expect.error_contains {
-                if !e.contains(fragment.as_str()) {
+                if !outcome.output.contains(fragment.as_str()) {
                     failures.push(format!(
-                        "the error does not contain {fragment:?}; the error was: {e}"
+                        "the client's output does not contain {fragment:?}; its error lines: {:?}",
+                        outcome.error_lines
                     ));
                 }
             }

@@ -1,7 +1,6 @@
 //! Scenario files: one behaviour each, in TOML. Unknown keys are errors; every error names the
 //! file, the line and the key.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,8 +9,8 @@ use mock_gandi::Seed;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::client::ProviderName;
-use crate::issuance::{ClientKind, IssuanceRequest};
+use crate::client::{ClientKind, ClientTable};
+use crate::issuance::IssuanceRequest;
 
 /// Default bound on one scenario's client run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -24,47 +23,52 @@ struct RawScenario {
     timeout_seconds: Option<Spanned<u64>>,
     #[serde(default)]
     gandi: Seed,
-    client: RawClient,
-    expect: Expect,
+    client: ClientTable,
+    expect: RawExpect,
 }
 
+/// `[expect]` as written: the outcome keeps its place in the file for error messages.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawClient {
-    kind: Spanned<String>,
-    provider: Option<Spanned<ProviderName>>,
-    domains: Spanned<Vec<String>>,
+struct RawExpect {
+    outcome: Spanned<Outcome>,
     #[serde(default)]
-    env: BTreeMap<String, String>,
+    error_contains: Vec<String>,
+    #[serde(default)]
+    calls: Vec<String>,
+    #[serde(default)]
+    no_calls: Vec<String>,
+    #[serde(default)]
+    dns: Vec<DnsExpect>,
 }
 
 /// What the scenario must observe.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Expect {
     pub outcome: Outcome,
-    /// Fragments that must all appear in the client's error text.
-    #[serde(default)]
+    /// Fragments that must all appear in what the client printed (a program: stdout and stderr;
+    /// `builtin`: its error text).
     pub error_contains: Vec<String>,
     /// Fragments each of which must match at least one API call line (see
     /// [`crate::transcript::call_line`]), e.g. `"domain.zone.clone -> ok"` or
     /// `"PUT /v5/livedns/domains/stubber.chat/records/_acme-challenge/TXT -> 201"`.
-    #[serde(default)]
     pub calls: Vec<String>,
     /// Fragments that no API call line may match.
-    #[serde(default)]
     pub no_calls: Vec<String>,
     /// What DNS must answer once the client has finished.
-    #[serde(default)]
     pub dns: Vec<DnsExpect>,
 }
 
-/// `issued` or `failure`.
+/// `issued`, `failure` or `success`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// The client succeeded and the certificate checks out.
     Issued,
+    /// The client failed (a program: a non-zero exit).
     Failure,
+    /// The client succeeded; no certificate is checked (a program that only manages DNS).
+    Success,
 }
 
 impl fmt::Display for Outcome {
@@ -72,6 +76,7 @@ impl fmt::Display for Outcome {
         f.write_str(match self {
             Outcome::Issued => "issued",
             Outcome::Failure => "failure",
+            Outcome::Success => "success",
         })
     }
 }
@@ -155,39 +160,32 @@ impl Scenario {
         })?;
         let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
 
-        let kind_span = raw.client.kind.span();
-        let client = match raw.client.kind.get_ref().as_str() {
-            "builtin" => {
-                let provider = raw.client.provider.as_ref().ok_or_else(|| {
-                    err(
-                        at(kind_span.clone()),
-                        "client.provider: the builtin client needs a provider (gandi or gandiv5)"
-                            .into(),
-                    )
-                })?;
-                ClientKind::Builtin {
-                    provider: *provider.get_ref(),
-                }
-            }
-            "lego" | "certbot" | "command" => {
+        let client =
+            ClientKind::from_table(&raw.client).map_err(|e| err(at(e.span.clone()), e.message))?;
+        let outcome_line = raw.expect.outcome.span();
+        match raw.expect.outcome.get_ref() {
+            Outcome::Issued if !client.can_issue() => {
                 return Err(err(
-                    at(kind_span),
+                    at(outcome_line),
+                    "expect.outcome: `issued` needs a certificate to check: give the command a \
+                     `certificate` path, or expect `success`"
+                        .into(),
+                ));
+            }
+            Outcome::Success if !client.can_merely_succeed() => {
+                return Err(err(
+                    at(outcome_line),
                     format!(
-                        "client.kind: `{}` is not supported by this version of the harness (only `builtin` is)",
-                        raw.client.kind.get_ref()
+                        "expect.outcome: a `{}` client issues a certificate: expect `issued` \
+                         (`success` is for commands that only manage DNS)",
+                        client.name()
                     ),
                 ));
             }
-            other => {
-                return Err(err(
-                    at(kind_span),
-                    format!(
-                        "client.kind: unknown client `{other}` (expected builtin, lego, certbot or command)"
-                    ),
-                ));
-            }
-        };
+            _ => {}
+        }
         let domains_span = raw.client.domains.span();
+        let env = raw.client.env();
         let domains = raw.client.domains.into_inner();
         if domains.is_empty() {
             return Err(err(
@@ -204,10 +202,15 @@ impl Scenario {
                 format!("client.domains: `{bad}` is not a domain name"),
             ));
         }
-        if raw.expect.outcome == Outcome::Issued && !raw.expect.error_contains.is_empty() {
+        if *raw.expect.outcome.get_ref() != Outcome::Failure
+            && !raw.expect.error_contains.is_empty()
+        {
             return Err(err(
-                None,
-                "expect.error_contains: an `issued` outcome has no error text to match".into(),
+                at(outcome_line),
+                format!(
+                    "expect.error_contains: an `{}` outcome has no error text to match",
+                    raw.expect.outcome.get_ref()
+                ),
             ));
         }
         let timeout = match raw.timeout_seconds {
@@ -233,10 +236,16 @@ impl Scenario {
                 seed: raw.gandi,
                 client,
                 domains,
-                env: raw.client.env,
+                env,
                 timeout,
             },
-            expect: raw.expect,
+            expect: Expect {
+                outcome: raw.expect.outcome.into_inner(),
+                error_contains: raw.expect.error_contains,
+                calls: raw.expect.calls,
+                no_calls: raw.expect.no_calls,
+                dns: raw.expect.dns,
+            },
         })
     }
 }

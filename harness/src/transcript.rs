@@ -1,13 +1,16 @@
-//! A scenario's normalized transcript: the Gandi API calls with status and fault, the DNS
-//! questions, and the client's outcome. Everything that changes from run to run (ports,
-//! challenge tokens, secrets, zone names with dates, temporary paths) is redacted here, in
-//! one place, so that the transcript can be a snapshot.
+//! A scenario's normalized transcript: the client that ran, the Gandi API calls with status and
+//! fault, the DNS questions, and the client's outcome with its error lines. Everything that
+//! changes from run to run (ports, challenge tokens, secrets, zone names with dates, temporary
+//! paths, dates and log timestamps, Pebble's resource ids) is redacted here, in one place, so
+//! that the transcript can be a snapshot.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use mock_gandi::{DnsEntry, RequestEntry};
+use regex::Regex;
 
-use crate::issuance::IssuanceOutcome;
+use crate::issuance::{Completion, IssuanceOutcome};
 
 /// One API call as scenario expectations match it: `domain.zone.clone -> ok`,
 /// `domain.info -> fault 500037`, `PUT /v5/livedns/domains/x/records/y/TXT -> 201`.
@@ -43,13 +46,52 @@ impl Redactor {
         Self { secrets }
     }
 
+    /// Secrets and every varying shape: for transcripts.
     pub fn apply(&self, text: &str) -> String {
+        redact_patterns(&redact_shapes(&self.secrets_only(text)))
+    }
+
+    /// Secrets only: for the full output of a client, which keeps its ports and paths so that
+    /// a failure can be followed.
+    pub fn secrets_only(&self, text: &str) -> String {
         let mut out = text.to_string();
         for (name, value) in &self.secrets {
             out = out.replace(value, &format!("[{name}]"));
         }
-        redact_shapes(&out)
+        out
     }
+}
+
+/// What real clients print that varies from run to run, with its stand-in: lego's log
+/// timestamps (lego 4's `2026/12/01 10:00:00 ` and lego 5's `time=... `), dates and times (certbot's expiry), the run's temporary folders, and the random
+/// ids in Pebble's URLs.
+fn patterns() -> &'static [(Regex, &'static str)] {
+    static PATTERNS: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        [
+            (r"\b\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}(\.\d+)? ", ""),
+            (r"\btime=\d{4}-\d{2}-\d{2}T\S+ ", ""),
+            (
+                r"\b\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?",
+                "[date]",
+            ),
+            (r"(/[\w.-]+)*/gandi-e2e-\w+", "[workdir]"),
+            (r"(/[\w.-]+)*/(mock-gandi|pebble)-\w+", "[tmp]"),
+            (
+                r"/(authZ|chalZ|my-order|finalize-order|certZ|my-account)/[\w-]+",
+                "/$1/[id]",
+            ),
+        ]
+        .into_iter()
+        .map(|(re, to)| (Regex::new(re).expect("a valid pattern"), to))
+        .collect()
+    })
+}
+
+fn redact_patterns(text: &str) -> String {
+    patterns().iter().fold(text.to_string(), |text, (re, to)| {
+        re.replace_all(&text, *to).into_owned()
+    })
 }
 
 /// Ports after `127.0.0.1:` / `localhost:` / `[::1]:`, ACME challenge values (43 base64url
@@ -130,11 +172,17 @@ fn dns_line(q: &DnsEntry) -> String {
 
 /// The transcript of one run.
 pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
-    let mut out = String::from("api:\n");
+    let mut out = format!("client: {}\napi:\n", outcome.client);
     for r in &outcome.requests {
         let auth = r.auth.unwrap_or("-");
+        // Real clients come through the proxy: the host they named is part of what they did.
+        let via = if r.proxied {
+            format!(", host: {}", r.host)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "  {} (auth: {auth})\n",
+            "  {} (auth: {auth}{via})\n",
             redactor.apply(&call_line(r))
         ));
     }
@@ -150,21 +198,28 @@ pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
         out.push_str(&format!("  {line}\n"));
     }
     out.push_str("outcome:\n");
+    if let Some(ended) = &outcome.ended {
+        out.push_str(&format!("  ended: {}\n", redactor.apply(ended)));
+    }
     match &outcome.result {
-        Ok(issued) => {
+        Ok(Completion::Issued(issued)) => {
             out.push_str(&format!("  issued: {:?}\n", issued.names));
             for p in &issued.problems {
                 out.push_str(&format!("  problem: {}\n", redactor.apply(p)));
             }
-            for w in &issued.warnings {
-                out.push_str(&format!("  warning: {}\n", redactor.apply(w)));
-            }
         }
-        Err(e) => {
-            for line in e.lines() {
-                out.push_str(&format!("  error: {}\n", redactor.apply(line)));
-            }
-        }
+        Ok(Completion::NoCertificate(_)) => out.push_str("  succeeded\n"),
+        Err(_) => {}
+    }
+    // What is left of the client's output once its noise is gone: the error of a failure, the
+    // warnings or the program's own report of a success.
+    let label = if outcome.result.is_ok() {
+        "output"
+    } else {
+        "error"
+    };
+    for line in &outcome.error_lines {
+        out.push_str(&format!("  {label}: {}\n", redactor.apply(line)));
     }
     out
 }
@@ -180,6 +235,28 @@ mod tests {
         assert_eq!(
             r.apply(text),
             "GET http://127.0.0.1:[port]/x key [GANDI_API_KEY] value \"[token]\" zone x [ACME Challenge [date]]"
+        );
+    }
+
+    #[test]
+    fn real_client_output_loses_timestamps_dates_folders_and_pebble_ids() {
+        let r = Redactor::new(vec![]);
+        assert_eq!(
+            r.apply("2026/12/01 23:14:24 [WARN] expires on 2027-03-01. See /tmp/gandi-e2e-Ab12Cd/certbot/logs"),
+            "[WARN] expires on [date]. See [workdir]/certbot/logs"
+        );
+        assert_eq!(
+            r.apply("POST https://127.0.0.1:14000/chalZ/x-Y_z9 at 2026-12-01T23:14:24Z in /tmp/pebble-1a2b/ca.pem"),
+            "POST https://127.0.0.1:[port]/chalZ/[id] at [date] in [tmp]/ca.pem"
+        );
+    }
+
+    #[test]
+    fn secrets_only_keeps_ports_and_paths() {
+        let r = Redactor::new(vec![("GANDI_API_KEY".into(), "s3cr3tkey".into())]);
+        assert_eq!(
+            r.secrets_only("key s3cr3tkey at 127.0.0.1:4000 /tmp/gandi-e2e-x"),
+            "key [GANDI_API_KEY] at 127.0.0.1:4000 /tmp/gandi-e2e-x"
         );
     }
 

@@ -60,7 +60,7 @@ async fn apex_and_wildcard_issue(kind: CaKind) {
     let outcome = issuance::run(&req, kind)
         .await
         .expect("mock and Pebble start");
-    let issued = outcome.result.expect("a certificate is issued");
+    let issued = outcome.issued().expect("a certificate is issued");
     assert!(issued.problems.is_empty(), "{:?}", issued.problems);
     assert_eq!(
         issued.names.iter().map(String::as_str).collect::<Vec<_>>(),

@@ -2,9 +2,6 @@
 //! providers for DNS. It follows lego's order: present every challenge, then validate, then
 //! clean every challenge up, and reports errors with lego's texts.
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use instant_acme::{
@@ -15,19 +12,28 @@ use instant_acme::{
 use super::gandi_v4::GandiV4;
 use super::gandi_v5::GandiV5;
 use super::http::HttpClient;
-use super::{Provider, ProviderName};
+use super::types::{ClientContext, ClientRun, ProviderName};
 
-/// Where the built-in client finds everything.
-#[derive(Debug, Clone)]
-pub struct BuiltinTargets<'a> {
-    /// The ACME directory URL.
-    pub directory_url: &'a str,
-    /// PEM bundle that trusts the ACME server's HTTPS certificate.
-    pub acme_trust: &'a Path,
-    /// The mock's direct listener, `http://127.0.0.1:P`.
-    pub mock_api: &'a str,
-    /// The mock's DNS, for zone detection.
-    pub mock_dns: SocketAddr,
+/// A configured provider.
+enum Provider {
+    V4(GandiV4),
+    V5(GandiV5),
+}
+
+impl Provider {
+    async fn present(&self, domain: &str, value: &str) -> Result<(), String> {
+        match self {
+            Provider::V4(p) => p.present(domain, value).await,
+            Provider::V5(p) => p.present(domain, value).await,
+        }
+    }
+
+    async fn cleanup(&self, domain: &str) -> Result<(), String> {
+        match self {
+            Provider::V4(p) => p.cleanup(domain).await,
+            Provider::V5(p) => p.cleanup(domain).await,
+        }
+    }
 }
 
 /// An issued certificate.
@@ -42,23 +48,20 @@ pub struct Issued {
 /// The built-in client's failure, with lego's text.
 pub type Failure = String;
 
-fn provider(
-    name: ProviderName,
-    env: &BTreeMap<String, String>,
-    targets: &BuiltinTargets<'_>,
-) -> Result<Provider, Failure> {
+fn provider(name: ProviderName, ctx: &ClientContext<'_>) -> Result<Provider, Failure> {
+    let env = ctx.env;
     let http = HttpClient::new(Duration::from_secs(10));
     Ok(match name {
         ProviderName::Gandi => Provider::V4(GandiV4::from_env(
             env,
-            format!("{}/xmlrpc/", targets.mock_api),
-            targets.mock_dns,
+            format!("{}/xmlrpc/", ctx.mock_api),
+            ctx.mock_dns,
             http,
         )?),
         ProviderName::Gandiv5 => Provider::V5(GandiV5::from_env(
             env,
-            format!("{}/v5/livedns", targets.mock_api),
-            targets.mock_dns,
+            format!("{}/v5/livedns", ctx.mock_api),
+            ctx.mock_dns,
             http,
         )?),
     })
@@ -72,28 +75,49 @@ struct Presented {
     shown: String,
 }
 
-/// Runs one issuance for `domains` with the provider `name` configured from `env`.
-pub async fn issue(
-    name: ProviderName,
-    domains: &[String],
-    env: &BTreeMap<String, String>,
-    targets: &BuiltinTargets<'_>,
-    timeout: Duration,
-) -> Result<Issued, Failure> {
-    let provider = provider(name, env, targets)?;
-    tokio::time::timeout(timeout, issue_with(&provider, domains, targets, timeout))
+/// Runs one issuance as a client run: lego's error text and warnings are its output.
+pub async fn run(name: ProviderName, ctx: &ClientContext<'_>) -> ClientRun {
+    let client = format!("builtin {}", name.as_str());
+    match issue(name, ctx).await {
+        Ok(issued) => {
+            let warnings: Vec<String> = issued
+                .warnings
+                .iter()
+                .map(|w| format!("[WARN] {w}"))
+                .collect();
+            ClientRun {
+                client,
+                ended: None,
+                result: Ok(()),
+                output: warnings.join("\n"),
+                error_lines: warnings,
+                certificate: Ok(issued.chain_pem),
+            }
+        }
+        Err(e) => ClientRun {
+            client,
+            ended: None,
+            result: Err(e.clone()),
+            error_lines: e.lines().map(str::to_string).collect(),
+            output: e,
+            certificate: Err("the issuance failed".into()),
+        },
+    }
+}
+
+/// Runs one issuance for `ctx.domains` with the provider `name` configured from `ctx.env`.
+pub async fn issue(name: ProviderName, ctx: &ClientContext<'_>) -> Result<Issued, Failure> {
+    let provider = provider(name, ctx)?;
+    let timeout = ctx.timeout;
+    tokio::time::timeout(timeout, issue_with(&provider, ctx))
         .await
         .map_err(|_| format!("the issuance did not finish within {}s", timeout.as_secs()))?
 }
 
-async fn issue_with(
-    provider: &Provider,
-    domains: &[String],
-    targets: &BuiltinTargets<'_>,
-    timeout: Duration,
-) -> Result<Issued, Failure> {
+async fn issue_with(provider: &Provider, ctx: &ClientContext<'_>) -> Result<Issued, Failure> {
+    let (domains, timeout) = (ctx.domains, ctx.timeout);
     let acme = |e: instant_acme::Error| format!("acme: error: {e}");
-    let (account, _) = Account::builder_with_root(targets.acme_trust)
+    let (account, _) = Account::builder_with_root(ctx.acme_ca)
         .map_err(acme)?
         .create(
             &NewAccount {
@@ -101,7 +125,7 @@ async fn issue_with(
                 terms_of_service_agreed: true,
                 only_return_existing: false,
             },
-            targets.directory_url.to_string(),
+            ctx.acme_directory.to_string(),
             None,
         )
         .await

@@ -1,44 +1,147 @@
-//! ACME clients. `builtin` is instant-acme with Rust copies of lego's Gandi providers; the
-//! real programs (lego, certbot, any command) come behind the same interface.
+//! ACME clients behind one interface. Each kind is its own module:
+//! - `builtin`: instant-acme with Rust copies of lego's Gandi providers, in process;
+//! - `lego`, `certbot`, `command`: unmodified programs, run by `external` with the mock's proxy
+//!   and a CA bundle, in their own process group, bounded by the scenario's timeout.
+//!
+//! Below them: `types` (what a client is pointed at and what it produced), `table` (the
+//! `[client]` table of a scenario file) and `placeholders`. A scenario's `[client]` table is read
+//! here into a [`ClientKind`]; the runner only calls
+//! [`ClientKind::run`] and never knows a client's flags.
 
 pub mod builtin;
+mod certbot;
+mod command;
+pub mod external;
 mod gandi_v4;
 mod gandi_v5;
 mod http;
+mod lego;
+mod placeholders;
+mod table;
+mod types;
 mod zone;
 
-use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
+pub use certbot::Certbot;
+pub use command::CommandClient;
+pub use lego::{FLAVOURS, Lego, LegoFlavour, lego_flavour};
+pub use placeholders::PLACEHOLDERS;
+pub use table::{ClientTable, KeyError};
+pub use types::{ClientContext, ClientRun, ProviderName};
 pub use zone::{find_zone, txt_values};
 
-/// lego's provider names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderName {
-    /// Legacy v4 XML-RPC (`GANDI_API_KEY`).
-    Gandi,
-    /// LiveDNS (`GANDIV5_PERSONAL_ACCESS_TOKEN`, `GANDIV5_API_KEY`).
-    Gandiv5,
+/// The program kinds whose build a user can swap from the command line (`--lego`, `--certbot`).
+#[derive(Debug, Clone, Default)]
+pub struct ProgramOverrides {
+    pub lego: Option<PathBuf>,
+    pub certbot: Option<PathBuf>,
 }
 
-/// A configured provider.
-pub(crate) enum Provider {
-    V4(gandi_v4::GandiV4),
-    V5(gandi_v5::GandiV5),
+/// Which client runs the issuance, configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientKind {
+    /// instant-acme with Rust copies of lego's providers.
+    Builtin { provider: ProviderName },
+    /// A lego binary.
+    Lego(Lego),
+    /// certbot with a DNS plugin.
+    Certbot(Certbot),
+    /// Any program.
+    Command(CommandClient),
 }
 
-impl Provider {
-    pub(crate) async fn present(&self, domain: &str, value: &str) -> Result<(), String> {
-        match self {
-            Provider::V4(p) => p.present(domain, value).await,
-            Provider::V5(p) => p.present(domain, value).await,
+/// The names of the kinds, as scenario files and `--client` write them.
+pub const KIND_NAMES: [&str; 4] = ["builtin", "lego", "certbot", "command"];
+
+impl ClientKind {
+    /// Reads a `[client]` table.
+    pub fn from_table(table: &ClientTable) -> Result<Self, KeyError> {
+        match table.kind.get_ref().as_str() {
+            "builtin" => {
+                table.only(&["provider", "env"])?;
+                let provider = table.provider.as_ref().ok_or_else(|| {
+                    KeyError::at(
+                        &table.kind,
+                        "client.provider: the builtin client needs a provider (gandi or gandiv5)",
+                    )
+                })?;
+                Ok(ClientKind::Builtin {
+                    provider: *provider.get_ref(),
+                })
+            }
+            "lego" => Lego::from_table(table).map(ClientKind::Lego),
+            "certbot" => Certbot::from_table(table).map(ClientKind::Certbot),
+            "command" => CommandClient::from_table(table).map(ClientKind::Command),
+            other => Err(KeyError::at(
+                &table.kind,
+                format!(
+                    "client.kind: unknown client `{other}` (expected {})",
+                    KIND_NAMES.join(", ")
+                ),
+            )),
         }
     }
 
-    pub(crate) async fn cleanup(&self, domain: &str) -> Result<(), String> {
+    /// `builtin`, `lego`, `certbot` or `command`.
+    pub fn name(&self) -> &'static str {
         match self {
-            Provider::V4(p) => p.cleanup(domain).await,
-            Provider::V5(p) => p.cleanup(domain).await,
+            ClientKind::Builtin { .. } => "builtin",
+            ClientKind::Lego(_) => "lego",
+            ClientKind::Certbot(_) => "certbot",
+            ClientKind::Command(_) => "command",
+        }
+    }
+
+    /// Whether a run can end with a certificate to check (`outcome = "issued"`).
+    pub fn can_issue(&self) -> bool {
+        match self {
+            ClientKind::Command(c) => c.certificate.is_some(),
+            _ => true,
+        }
+    }
+
+    /// Whether `outcome = "success"` (exit 0, no certificate checked) fits this kind: only
+    /// programs that may do something else than issue.
+    pub fn can_merely_succeed(&self) -> bool {
+        matches!(self, ClientKind::Command(_))
+    }
+
+    /// Uses the builds named on the command line for the kinds they are for.
+    pub fn apply_overrides(&mut self, overrides: &ProgramOverrides) {
+        match self {
+            ClientKind::Lego(l) => {
+                if let Some(p) = &overrides.lego {
+                    l.binary = Some(p.display().to_string());
+                }
+            }
+            ClientKind::Certbot(c) => {
+                if let Some(p) = &overrides.certbot {
+                    c.binary = Some(p.display().to_string());
+                }
+            }
+            ClientKind::Builtin { .. } | ClientKind::Command(_) => {}
+        }
+    }
+
+    /// Whether the program this client needs is here, without running the scenario. `Err` is
+    /// one line naming the program and how to get it.
+    pub async fn check_program(&self) -> Result<(), String> {
+        match self {
+            ClientKind::Builtin { .. } => Ok(()),
+            ClientKind::Lego(l) => l.locate().map(|_| ()),
+            ClientKind::Certbot(c) => c.check().await,
+            ClientKind::Command(c) => c.locate().map(|_| ()),
+        }
+    }
+
+    /// Runs the client once, as configured, against `ctx`.
+    pub async fn run(&self, ctx: &ClientContext<'_>) -> ClientRun {
+        match self {
+            ClientKind::Builtin { provider } => builtin::run(*provider, ctx).await,
+            ClientKind::Lego(l) => l.run(ctx).await,
+            ClientKind::Certbot(c) => c.run(ctx).await,
+            ClientKind::Command(c) => c.run(ctx).await,
         }
     }
 }
