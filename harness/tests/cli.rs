@@ -195,3 +195,219 @@ fn ctrl_c_stops_the_run_and_every_pebble_it_started() {
         );
     }
 }
+
+/// `lego` and certbot as the scenario tests find them, or a skip (a failure in CI).
+fn programs_available(runtime: &tokio::runtime::Runtime, scenarios: &[&str]) -> bool {
+    if let Err(e) = runtime.block_on(check_available(CaKind::Process)) {
+        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
+        return false;
+    }
+    for name in scenarios {
+        let s = harness::scenario::Scenario::load(&corpus(name)).unwrap();
+        if let Err(e) = runtime.block_on(s.request.client.check_program()) {
+            harness::require::skip_or_fail(s.request.client.name(), &e);
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn check_warns_about_a_missing_program_and_list_selects_by_client_kind() {
+    let out = harness()
+        .args(["check", "--lego", "/nonexistent/lego", "../scenarios"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Still valid files: a missing program is a warning here, a failure when run.
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let warnings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
+    assert!(!warnings.is_empty(), "{stdout}");
+    for w in &warnings {
+        assert!(
+            w.contains("/lego-"),
+            "only lego scenarios are warned about: {w}"
+        );
+        assert!(w.contains("lego is missing: `/nonexistent/lego`"), "{w}");
+        assert!(w.contains("ci/setup"), "{w}");
+    }
+    assert!(stdout.contains("cannot run here"), "{stdout}");
+
+    let out = harness()
+        .args(["list", "--client", "certbot", "../scenarios"])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.lines().count() >= 5, "{listing}");
+    assert!(
+        listing.lines().all(|l| l.starts_with("certbot-")),
+        "{listing}"
+    );
+    let out = harness()
+        .args(["list", "--client", "caddy", "../scenarios"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown kind is a usage error"
+    );
+}
+
+#[test]
+fn run_with_lego_path_runs_that_build() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    if !programs_available(&runtime, &["lego-pat-to-gandi-provider.toml"]) {
+        return;
+    }
+    // A "build" of lego that leaves a mark, then is the installed lego.
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("called");
+    let installed = std::process::Command::new("sh")
+        .args(["-c", "command -v lego"])
+        .output()
+        .unwrap();
+    let installed = String::from_utf8_lossy(&installed.stdout)
+        .trim()
+        .to_string();
+    let wrapper = write(
+        dir.path(),
+        "my-lego",
+        &format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec '{}' \"$@\"\n",
+            mark.display(),
+            std::env::var("LEGO").unwrap_or(installed)
+        ),
+    );
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&wrapper)
+        .status()
+        .unwrap();
+    let out = harness()
+        .args(["run", "--ca", "process", "--client", "lego", "--lego"])
+        .arg(&wrapper)
+        .arg(corpus("lego-pat-to-gandi-provider.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let calls = std::fs::read_to_string(&mark).unwrap_or_default();
+    assert!(
+        calls.contains("--version"),
+        "the build's version was asked: {calls}"
+    );
+    assert!(
+        calls.contains("--dns gandi") && calls.contains("run"),
+        "the build ran the scenario: {calls}"
+    );
+}
+
+#[test]
+fn a_scenario_of_each_kind_failing_on_purpose_shows_the_client_s_own_words() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    if !programs_available(
+        &runtime,
+        &[
+            "lego-pat-to-gandi-provider.toml",
+            "certbot-dns-multi-read-only-pat.toml",
+        ],
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A wrong error_contains in a lego and a certbot scenario of the corpus.
+    for (name, right) in [
+        (
+            "lego-pat-to-gandi-provider.toml",
+            "does not match '^[a-z0-9]{24}$'",
+        ),
+        (
+            "certbot-dns-multi-read-only-pat.toml",
+            "Access was denied to this resource.",
+        ),
+    ] {
+        let text = std::fs::read_to_string(corpus(name)).unwrap();
+        let wrong = text.replacen(
+            "error_contains = [",
+            "error_contains = [\"no such words\", ",
+            1,
+        );
+        assert_ne!(text, wrong);
+        assert!(text.contains(right));
+        write(dir.path(), name, &wrong);
+    }
+    write(
+        dir.path(),
+        "command-fails.toml",
+        r#"description = "a command that fails with its own words"
+
+[[gandi.domain]]
+fqdn = "stubber.chat"
+
+[client]
+kind = "command"
+domains = ["stubber.chat"]
+argv = ["sh", "-c", "echo 'step one done'; echo 'step two: permission denied' >&2; exit 3"]
+
+[expect]
+outcome = "failure"
+error_contains = ["no such words"]
+"#,
+    );
+    let junit = dir.path().join("report.xml");
+    let out = harness()
+        .args(["run", "--ca", "process", "--junit"])
+        .arg(&junit)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        stdout.lines().last(),
+        Some("0 passed, 3 failed"),
+        "{stdout}"
+    );
+    for (scenario, client, said) in [
+        (
+            "lego-pat-to-gandi-provider",
+            "[lego 4.9.1 gandi]",
+            "acme: error presenting token: gandi: Gandi DNS: RPC Error: (500037)",
+        ),
+        (
+            "certbot-dns-multi-read-only-pat",
+            "[certbot ",
+            "403: request failed: Access was denied to this resource.",
+        ),
+        (
+            "command-fails",
+            "[command sh]",
+            "step two: permission denied",
+        ),
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("FAIL {scenario} ")))
+            .unwrap_or_else(|| panic!("no FAIL line for {scenario}: {stdout}"));
+        assert!(line.contains(client), "{line}");
+        // The unmet expectation, then the client's own output.
+        let section = &stdout[stdout.find(line).unwrap()..];
+        assert!(
+            section.contains("the client's output does not contain \"no such words\""),
+            "{section}"
+        );
+        assert!(section.contains("--- client output ---"), "{section}");
+        assert!(
+            section.contains(&format!("| {said}")) || section.contains(said),
+            "{section}"
+        );
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("--- client output ---"), "{xml}");
+    assert!(xml.contains("step two: permission denied"), "{xml}");
+    assert!(xml.contains("client: lego 4.9.1 gandi"), "{xml}");
+}

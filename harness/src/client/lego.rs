@@ -91,17 +91,28 @@ fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
-/// A lego binary's version as the report shows it, and the numbers used to pick its flags.
-#[derive(Debug, Clone)]
-struct LegoVersion {
-    shown: String,
-    number: Option<(u32, u32, u32)>,
+/// The flavour whose switch a lego's `--help` lists, newest first (lego 4.19 to 4.x still
+/// lists the deprecated `--dns.disable-cp`). lego 5 lists its options under `run --help` only,
+/// so its top-level help matches nothing.
+fn flavour_from_help(help: &str) -> Option<&'static LegoFlavour> {
+    FLAVOURS
+        .iter()
+        .rev()
+        .find(|f| help.contains(f.skip_authoritative_check))
 }
 
-/// Asks `lego --version`; a build that says `dev` (Debian's 4.9.1 does) is looked up in the
-/// package database when a package owns it. Cached per binary.
-async fn version_of(binary: &Path) -> LegoVersion {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, LegoVersion>>> = OnceLock::new();
+/// A lego binary as the harness runs it: the version the report shows and the flags it gets.
+#[derive(Debug, Clone)]
+struct LegoBuild {
+    shown: String,
+    flavour: &'static LegoFlavour,
+}
+
+/// Asks `lego --version`. A build that says `dev` (Debian's 4.9.1 does, and so does a plain
+/// `go build` of an older lego) is looked up in the package database when a package owns it,
+/// else its flags are read from `lego --help`, else it gets the newest. Cached per binary.
+async fn build_of(binary: &Path) -> LegoBuild {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, LegoBuild>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(v) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(binary) {
         return v.clone();
@@ -109,32 +120,45 @@ async fn version_of(binary: &Path) -> LegoVersion {
     let said = external::probe_output(binary, &["--version"])
         .await
         .unwrap_or_default();
-    let version = match parse_version(&said) {
-        Some(number) => LegoVersion {
+    let known = match parse_version(&said) {
+        Some(number) => Some(number),
+        None => package_version(binary).await,
+    };
+    let build = match known {
+        Some(number) => LegoBuild {
             shown: format!("{}.{}.{}", number.0, number.1, number.2),
-            number: Some(number),
+            flavour: lego_flavour(Some(number)),
         },
-        None => match package_version(binary).await {
-            Some(number) => LegoVersion {
-                shown: format!("{}.{}.{}", number.0, number.1, number.2),
-                number: Some(number),
-            },
-            None => LegoVersion {
-                shown: said
-                    .split_whitespace()
-                    .skip_while(|w| *w != "version")
-                    .nth(1)
-                    .unwrap_or("unknown")
-                    .to_string(),
-                number: None,
-            },
-        },
+        None => {
+            let word = said
+                .split_whitespace()
+                .skip_while(|w| *w != "version")
+                .nth(1)
+                .unwrap_or("unknown")
+                .to_string();
+            let help = external::probe_output(binary, &["--help"])
+                .await
+                .unwrap_or_default();
+            match flavour_from_help(&help) {
+                Some(flavour) => LegoBuild {
+                    shown: format!("{word} (flags of lego {}, from --help)", flavour.versions),
+                    flavour,
+                },
+                None => {
+                    let flavour = lego_flavour(None);
+                    LegoBuild {
+                        shown: format!("{word} (unknown: flags of lego {})", flavour.versions),
+                        flavour,
+                    }
+                }
+            }
+        }
     };
     cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .insert(binary.to_path_buf(), version.clone());
-    version
+        .insert(binary.to_path_buf(), build.clone());
+    build
 }
 
 /// The upstream version of the Debian package that owns `binary`, if one does.
@@ -232,17 +256,9 @@ impl Lego {
             Ok(b) => b,
             Err(e) => return ClientRun::not_started(label("(missing)"), e),
         };
-        let version = version_of(&binary).await;
-        let flavour = lego_flavour(version.number);
-        let client = if version.number.is_some() {
-            label(&version.shown)
-        } else {
-            format!(
-                "{} (unknown version: run with the flags of lego {})",
-                label(&version.shown),
-                flavour.versions
-            )
-        };
+        let build = build_of(&binary).await;
+        let flavour = build.flavour;
+        let client = label(&build.shown);
         let prepared = match external::prepare(ctx) {
             Ok(p) => p,
             Err(e) => return ClientRun::not_started(client, e),
@@ -388,6 +404,22 @@ mod tests {
         // Unknown: the newest.
         assert_eq!(lego_flavour(None), &FLAVOURS[FLAVOURS.len() - 1]);
         assert!(FLAVOURS.windows(2).all(|w| w[0].since < w[1].since));
+    }
+
+    #[test]
+    fn an_unknown_build_s_flags_are_read_from_its_help() {
+        // Excerpts of `lego --help` of 4.9.1 and 4.35.2 (which still lists the deprecated flag).
+        let v4_9 =
+            "GLOBAL OPTIONS:\n   --dns.disable-cp  By setting this flag to true, disables ...";
+        let v4_35 = "   --dns.disable-cp  (deprecated) use dns.propagation-disable-ans instead.\n   \
+                     --dns.propagation-disable-ans  By setting this flag to true, ...";
+        assert_eq!(flavour_from_help(v4_9), Some(&FLAVOURS[0]));
+        assert_eq!(flavour_from_help(v4_35), Some(&FLAVOURS[1]));
+        // lego 5's top-level help names no DNS flag at all.
+        assert_eq!(
+            flavour_from_help("COMMANDS:\n   run  Get or renew a certificate"),
+            None
+        );
     }
 
     #[test]
