@@ -17,11 +17,14 @@ pub struct CommandClient {
     pub argv: Vec<String>,
     /// Where the program writes the issued chain (placeholders allowed), for `issued`.
     pub certificate: Option<String>,
+    /// Other programs the command runs (`dehydrated`, `curl`): checked like the program itself,
+    /// so that a missing one is said in one line instead of a shell's `not found`.
+    pub requires: Vec<String>,
 }
 
 impl CommandClient {
     pub(crate) fn from_table(table: &ClientTable) -> Result<Self, KeyError> {
-        table.only(&["argv", "env", "certificate"])?;
+        table.only(&["argv", "env", "certificate", "requires"])?;
         let argv = table.argv.as_ref().ok_or_else(|| {
             KeyError::at(
                 &table.kind,
@@ -42,6 +45,11 @@ impl CommandClient {
         Ok(CommandClient {
             argv: argv.get_ref().clone(),
             certificate: table.certificate.as_ref().map(|c| c.get_ref().clone()),
+            requires: table
+                .requires
+                .as_ref()
+                .map(|r| r.get_ref().clone())
+                .unwrap_or_default(),
         })
     }
 
@@ -50,15 +58,34 @@ impl CommandClient {
         program.rsplit('/').next().unwrap_or(program)
     }
 
-    /// The program: a path with a `/` (relative to the harness's folder), else on `PATH`.
+    /// The program: a path with a `/` (relative to the harness's folder), else on `PATH`; and
+    /// every program of `requires` is there too.
     pub(crate) fn locate(&self) -> Result<PathBuf, String> {
+        let missing = |program: &str, fix: &str| {
+            format!(
+                "`{program}` is missing: it is not an executable file nor on PATH; install it \
+                 (`ci/setup` installs what the corpus needs){fix}"
+            )
+        };
+        for required in &self.requires {
+            external::locate(Some(required), "GANDI_E2E_COMMAND", &[])
+                .map_err(|_| missing(required, ""))?;
+        }
         let program = self.argv.first().map_or("", String::as_str);
         external::locate(Some(program), "GANDI_E2E_COMMAND", &[])
-            .map_err(|_| format!("`{program}` is missing: it is not an executable file nor on PATH; install it or give its path in argv"))
+            .map_err(|_| missing(program, " or give its path in argv"))
     }
 
     pub(crate) async fn run(&self, ctx: &ClientContext<'_>) -> ClientRun {
-        let client = format!("command {}", self.program_name());
+        let client = if self.requires.is_empty() {
+            format!("command {}", self.program_name())
+        } else {
+            format!(
+                "command {} with {}",
+                self.program_name(),
+                self.requires.join(", ")
+            )
+        };
         let program = match self.locate() {
             Ok(p) => p,
             Err(e) => return ClientRun::not_started(client, e),

@@ -26,6 +26,7 @@ pub struct ClientTable {
     pub propagation_seconds: Option<Spanned<u64>>,
     pub argv: Option<Spanned<Vec<String>>>,
     pub certificate: Option<Spanned<String>>,
+    pub requires: Option<Spanned<Vec<String>>>,
 }
 
 /// A problem with one key of the `[client]` table.
@@ -69,6 +70,7 @@ impl ClientTable {
         );
         add("argv", self.argv.as_ref().map(Spanned::span));
         add("certificate", self.certificate.as_ref().map(Spanned::span));
+        add("requires", self.requires.as_ref().map(Spanned::span));
         keys
     }
 
