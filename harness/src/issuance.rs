@@ -2,7 +2,7 @@
 //! client pointed at both. The outcome carries the client's result, the verification of an
 //! issued chain, and both journals of the mock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use mock_gandi::{DnsEntry, MockGandi, RequestEntry, Seed};
@@ -19,7 +19,7 @@ pub struct IssuanceRequest {
     /// The names to certify (`*.example.com` for a wildcard).
     pub domains: Vec<String>,
     /// The client's environment (`GANDIV5_PERSONAL_ACCESS_TOKEN`, ...).
-    pub env: std::collections::BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
     /// Bound on the client's whole run.
     pub timeout: Duration,
 }

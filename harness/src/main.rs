@@ -192,7 +192,12 @@ fn list(paths: &Paths) -> u8 {
             .as_deref()
             .map(|r| format!(" [{r}]"))
             .unwrap_or_default();
-        println!("{:<48} {}{source}", s.name, s.description);
+        println!(
+            "{:<48} {:<8} {}{source}",
+            s.name,
+            s.request.client.name(),
+            s.description
+        );
     }
     for e in &errors {
         eprintln!("{e}");
