@@ -355,4 +355,116 @@ error_contains = ["(500037)"]
         let text = GOOD.replace("outcome = \"failure\"", "outcome = \"issued\"");
         assert!(parse(&text).unwrap_err().message.contains("error_contains"));
     }
+
+    /// A scenario with `client` as its `[client]` table (`[client]` on line 6, its first key on
+    /// line 7) and `outcome`.
+    fn with_client(client: &str, outcome: &str) -> String {
+        format!(
+            "description = \"d\"\n\n[[gandi.domain]]\nfqdn = \"stubber.chat\"\n\n[client]\n{client}\n\n[expect]\noutcome = \"{outcome}\"\n"
+        )
+    }
+
+    #[test]
+    fn each_kind_reads_its_own_keys() {
+        let lego = parse(&with_client(
+            "kind = \"lego\"\nprovider = \"gandiv5\"\ndomains = [\"stubber.chat\"]\nbinary = \"/opt/lego\"\nargs = [\"--dns-timeout\", \"5\"]",
+            "issued",
+        ))
+        .unwrap();
+        let ClientKind::Lego(l) = &lego.request.client else {
+            panic!("{:?}", lego.request.client)
+        };
+        assert_eq!((l.binary.as_deref(), l.args.len()), (Some("/opt/lego"), 2));
+
+        let certbot = parse(&with_client(
+            "kind = \"certbot\"\nauthenticator = \"dns-gandi\"\ndomains = [\"stubber.chat\"]\ncredentials = { token = \"t\" }\npropagation_seconds = 5",
+            "issued",
+        ))
+        .unwrap();
+        let ClientKind::Certbot(c) = &certbot.request.client else {
+            panic!("{:?}", certbot.request.client)
+        };
+        assert_eq!(
+            c.credentials.get("dns_gandi_token").map(String::as_str),
+            Some("t")
+        );
+        assert_eq!(c.propagation_seconds, 5);
+
+        let command = parse(&with_client(
+            "kind = \"command\"\ndomains = [\"stubber.chat\"]\nargv = [\"curl\", \"{api}/_mock/state\"]",
+            "success",
+        ))
+        .unwrap();
+        assert_eq!(command.expect.outcome, Outcome::Success);
+    }
+
+    #[test]
+    fn a_key_of_another_kind_is_refused_at_its_line() {
+        let e = parse(&with_client(
+            "kind = \"lego\"\nprovider = \"gandi\"\ndomains = [\"stubber.chat\"]\nargv = [\"x\"]",
+            "issued",
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, Some(10), "{e}");
+        assert!(
+            e.message
+                .contains("client.argv: not a key of a `lego` client"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn what_a_kind_needs_is_asked_for_at_the_kind_s_line() {
+        for (client, needed) in [
+            (
+                "kind = \"lego\"\ndomains = [\"stubber.chat\"]",
+                "client.provider",
+            ),
+            (
+                "kind = \"certbot\"\ndomains = [\"stubber.chat\"]",
+                "client.authenticator",
+            ),
+            (
+                "kind = \"command\"\ndomains = [\"stubber.chat\"]",
+                "client.argv",
+            ),
+        ] {
+            let e = parse(&with_client(client, "failure")).unwrap_err();
+            assert_eq!(e.line, Some(7), "{e}");
+            assert!(e.message.contains(needed), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_placeholder_is_refused_at_its_line() {
+        let e = parse(&with_client(
+            "kind = \"command\"\ndomains = [\"stubber.chat\"]\nargv = [\"sh\", \"-c\", \"dig @{dns_hots}\"]",
+            "success",
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, Some(9), "{e}");
+        assert!(
+            e.message.contains("unknown placeholder `{dns_hots}`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn outcomes_that_a_kind_cannot_have_are_refused_at_the_outcome_line() {
+        // A command without `certificate` has nothing to check for `issued`.
+        let e = parse(&with_client(
+            "kind = \"command\"\ndomains = [\"stubber.chat\"]\nargv = [\"true\"]",
+            "issued",
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, Some(12), "{e}");
+        assert!(e.message.contains("`issued` needs a certificate"), "{e}");
+        // lego issues: `success` would check less than it can.
+        let e = parse(&with_client(
+            "kind = \"lego\"\nprovider = \"gandi\"\ndomains = [\"stubber.chat\"]",
+            "success",
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("expect `issued`"), "{e}");
+    }
 }
