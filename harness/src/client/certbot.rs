@@ -6,12 +6,11 @@
 //! config, work and logs folders in the work dir, names the lineage so the chain is found, and
 //! gives dns-multi the mock's DNS as its nameserver.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 
-use super::external::{self, Invocation};
+use super::external::{self, Invocation, ProbeCache};
 use super::placeholders::placeholders_in;
 use super::table::{ClientTable, KeyError};
 use super::types::{ClientContext, ClientRun};
@@ -282,26 +281,22 @@ fn error_lines(output: &str) -> Vec<String> {
 }
 
 async fn certbot_version(binary: &Path) -> String {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(v) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(binary) {
-        return v.clone();
-    }
+    static CACHE: ProbeCache<PathBuf, String> = ProbeCache::new();
+    CACHE
+        .get_or_probe(binary.to_path_buf(), probe_version(binary))
+        .await
+}
+
+async fn probe_version(binary: &Path) -> String {
     // `certbot 5.8.0`
     let said = external::probe_output(binary, &["--version"])
         .await
         .unwrap_or_default();
-    let version = said
-        .split_whitespace()
+    said.split_whitespace()
         .skip_while(|w| *w != "certbot")
         .nth(1)
         .unwrap_or("(unknown version)")
-        .to_string();
-    cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(binary.to_path_buf(), version.clone());
-    version
+        .to_string()
 }
 
 /// What certbot's Python says of an authenticator.
@@ -317,18 +312,11 @@ enum Plugin {
 /// Asks the Python that runs `binary` (its `#!` line) for the `certbot.plugins` entry point
 /// named `authenticator`. Cached per binary and authenticator.
 async fn plugin_of(binary: &Path, authenticator: &str) -> Plugin {
-    static CACHE: OnceLock<Mutex<HashMap<(PathBuf, String), Plugin>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
+    static CACHE: ProbeCache<(PathBuf, String), Plugin> = ProbeCache::new();
     let key = (binary.to_path_buf(), authenticator.to_string());
-    if let Some(p) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return p.clone();
-    }
-    let plugin = ask_python(binary, authenticator).await;
-    cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, plugin.clone());
-    plugin
+    CACHE
+        .get_or_probe(key, ask_python(binary, authenticator))
+        .await
 }
 
 async fn ask_python(binary: &Path, authenticator: &str) -> Plugin {

@@ -371,6 +371,37 @@ fn is_executable(path: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// What probing programs found (a version, a plugin), kept for the life of the process: a suite
+/// asks once per binary, not once per scenario.
+#[derive(Debug)]
+pub struct ProbeCache<K, V>(std::sync::OnceLock<Mutex<std::collections::HashMap<K, V>>>);
+
+impl<K: std::hash::Hash + Eq, V: Clone> Default for ProbeCache<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> ProbeCache<K, V> {
+    pub const fn new() -> Self {
+        Self(std::sync::OnceLock::new())
+    }
+
+    /// The value for `key`, from `probe` the first time. The lock is not held while probing
+    /// (two scenarios may probe at once; both find the same).
+    pub async fn get_or_probe(&self, key: K, probe: impl Future<Output = V>) -> V {
+        let map = self.0.get_or_init(Default::default);
+        if let Some(v) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return v.clone();
+        }
+        let value = probe.await;
+        map.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, value.clone());
+        value
+    }
+}
+
 /// Runs `program args` (no proxy, no scenario) and returns its stdout, for version probes.
 pub async fn probe_output(program: &Path, args: &[&str]) -> Result<String, String> {
     let run = tokio::time::timeout(

@@ -6,11 +6,9 @@
 //! HTTPS CA) and the proxy variables every program gets. The flags that changed between lego
 //! versions are in one table, [`FLAVOURS`].
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 
-use super::external::{self, Invocation};
+use super::external::{self, Invocation, ProbeCache};
 use super::table::{ClientTable, KeyError};
 use super::types::{ClientContext, ClientRun, ProviderName};
 
@@ -112,11 +110,13 @@ struct LegoBuild {
 /// `go build` of an older lego) is looked up in the package database when a package owns it,
 /// else its flags are read from `lego --help`, else it gets the newest. Cached per binary.
 async fn build_of(binary: &Path) -> LegoBuild {
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, LegoBuild>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(v) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(binary) {
-        return v.clone();
-    }
+    static CACHE: ProbeCache<PathBuf, LegoBuild> = ProbeCache::new();
+    CACHE
+        .get_or_probe(binary.to_path_buf(), probe_build(binary))
+        .await
+}
+
+async fn probe_build(binary: &Path) -> LegoBuild {
     let said = external::probe_output(binary, &["--version"])
         .await
         .unwrap_or_default();
@@ -124,7 +124,7 @@ async fn build_of(binary: &Path) -> LegoBuild {
         Some(number) => Some(number),
         None => package_version(binary).await,
     };
-    let build = match known {
+    match known {
         Some(number) => LegoBuild {
             shown: format!("{}.{}.{}", number.0, number.1, number.2),
             flavour: lego_flavour(Some(number)),
@@ -153,12 +153,7 @@ async fn build_of(binary: &Path) -> LegoBuild {
                 }
             }
         }
-    };
-    cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(binary.to_path_buf(), build.clone());
-    build
+    }
 }
 
 /// The upstream version of the Debian package that owns `binary`, if one does.
