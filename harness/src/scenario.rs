@@ -159,6 +159,13 @@ impl Scenario {
             err(line, e.message().trim().to_string())
         })?;
         let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
+        raw.gandi.check().map_err(|d| {
+            err(
+                d.line_in(text),
+                d.to_string()
+                    .replacen("credential.", "gandi.credential.", 1),
+            )
+        })?;
 
         let client =
             ClientKind::from_table(&raw.client).map_err(|e| err(at(e.span.clone()), e.message))?;
@@ -362,6 +369,23 @@ error_contains = ["(500037)"]
         format!(
             "description = \"d\"\n\n[[gandi.domain]]\nfqdn = \"stubber.chat\"\n\n[client]\n{client}\n\n[expect]\noutcome = \"{outcome}\"\n"
         )
+    }
+
+    #[test]
+    fn a_secret_declared_twice_as_one_kind_is_refused_at_its_line() {
+        let text = GOOD.replace(
+            "[client]",
+            "[[gandi.credential]]\nkind = \"pat\"\nsecret = \"p0123456789\"\n\
+             [[gandi.credential]]\nkind = \"apikey\"\nsecret = \"p0123456789\"\n\
+             [[gandi.credential]]\nkind = \"pat\"\nsecret = \"p0123456789\"\n\n[client]",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line, Some(16), "{e}");
+        assert!(
+            e.message
+                .starts_with("gandi.credential.secret: p012…6789 (11) is declared twice as `pat`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -96,6 +96,9 @@ impl MockGandiBuilder {
 
     /// The same as [`MockGandiBuilder::start`], from synchronous code.
     pub fn start_blocking(self) -> Result<MockGandi, StartError> {
+        self.seed
+            .check()
+            .map_err(|d| StartError::Seed(SeedError::Duplicate(d)))?;
         let bind = |what, addr| {
             let l = StdTcpListener::bind(addr).map_err(|source| StartError::Bind {
                 what,

@@ -1265,3 +1265,43 @@ mod over_sockets {
         assert_eq!(faults, vec![None; 8]);
     }
 }
+
+#[tokio::test]
+async fn one_secret_declared_as_v4_key_and_apikey_works_on_both_apis_each_as_its_kind() {
+    // dns-lexicon's test suites give one token to both APIs.
+    const BOTH: &str = "abcdefghij0123456789klmn";
+    let seed = format!(
+        "{SEED}\n[[credential]]\nkind = \"v4-key\"\nsecret = \"{BOTH}\"\n\
+         [[credential]]\nkind = \"apikey\"\nsecret = \"{BOTH}\"\n"
+    );
+    let state = AppState::new(ZoneStore::new(Seed::parse(&seed).unwrap()));
+    success(&call(&state, "domain.info", &[s(BOTH), s("stubber.chat")]).await);
+    let livedns = |auth: (&'static str, String)| {
+        Request::get("/api/v5/domains/live.example/records")
+            .header("host", "dns.api.gandi.net")
+            .header(auth.0, auth.1)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let response = router(state.clone())
+        .oneshot(livedns(("x-api-key", BOTH.to_string())))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // Declared as a v4 key only, the same call is refused by LiveDNS (as before).
+    let response = router(state.clone())
+        .oneshot(livedns(("x-api-key", KEY.to_string())))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // And a LiveDNS key only is still not a v4 key.
+    let (code, _) = fault(
+        &call(
+            &state,
+            "domain.info",
+            &[s("zzzzzzzzzzzzzzzzzzzzzzzz"), s("stubber.chat")],
+        )
+        .await,
+    );
+    assert_eq!(code, 510150);
+}

@@ -39,16 +39,16 @@ fn current(
     else {
         return Err(ApiError::NoCredentials);
     };
-    let found = state.credential(token);
+    let pat = state.credential(token, CredentialKind::Pat);
     match scheme.as_str() {
-        "bearer" => match found {
-            Some(c) if c.kind == CredentialKind::Pat && !c.is_expired(now) => Ok(c.clone()),
+        "bearer" => match pat {
+            Some(c) if !c.is_expired(now) => Ok(c.clone()),
             _ => Err(ApiError::Forbidden),
         },
-        "apikey" => match found {
-            Some(c) if c.kind == CredentialKind::ApiKey && !c.is_expired(now) => Ok(c.clone()),
+        "apikey" => match state.credential(token, CredentialKind::ApiKey) {
+            Some(c) if !c.is_expired(now) => Ok(c.clone()),
             // A PAT is known to the gateway, just not as an API key.
-            Some(c) if c.kind == CredentialKind::Pat => Err(ApiError::Forbidden),
+            _ if pat.is_some() => Err(ApiError::Forbidden),
             _ => Err(ApiError::BadApiKey),
         },
         _ => Err(ApiError::NoCredentials),
@@ -64,13 +64,14 @@ fn old(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<Creden
     if key.is_empty() {
         return Err(ApiError::BadApiKey);
     }
-    match state.credential(key) {
-        Some(c) if c.kind == CredentialKind::ApiKey && !c.is_expired(now) => Ok(c.clone()),
-        Some(c) if c.kind == CredentialKind::Pat => Err(ApiError::ServerError),
+    match state.credential(key, CredentialKind::ApiKey) {
+        Some(c) if !c.is_expired(now) => Ok(c.clone()),
+        Some(_) => Err(ApiError::BadApiKey),
+        None if state.credential(key, CredentialKind::Pat).is_some() => Err(ApiError::ServerError),
         // The old backend fails on a token it cannot even look up as a key: any PAT-shaped
         // value crashes it, seeded or not (lego < 4.29 users hit this with a PAT).
-        None if looks_like_pat(key) => Err(ApiError::ServerError),
-        _ => Err(ApiError::BadApiKey),
+        None if looks_like_pat(key) && !state.knows_secret(key) => Err(ApiError::ServerError),
+        None => Err(ApiError::BadApiKey),
     }
 }
 

@@ -16,7 +16,8 @@ use time::OffsetDateTime;
 
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use seed::{
-    CredentialKind, DnsMode, Permission, Seed, SeedCredential, SeedDomain, SeedError, SeedRecord,
+    CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
+    SeedError, SeedRecord,
 };
 pub use types::{DEFAULT_TTL, Fqdn, Invalid, MAX_TTL, MIN_TTL, RecordType, RelName};
 use types::{check_ttl, normalize_value};
@@ -260,7 +261,10 @@ impl State {
             self.insert_domain(d);
         }
         for c in &seed.credential {
-            self.credentials.retain(|k| k.secret != c.secret);
+            // One secret may be several kinds of credential (a suite that gives one token to
+            // both APIs); a later seed's credential of the same secret and kind replaces it.
+            self.credentials
+                .retain(|k| k.secret != c.secret || k.kind != c.kind);
             self.credentials.push(Credential {
                 kind: c.kind,
                 secret: c.secret.clone(),
@@ -395,8 +399,16 @@ impl State {
         })
     }
 
-    pub fn credential(&self, secret: &str) -> Option<&Credential> {
-        self.credentials.iter().find(|c| c.secret == secret)
+    /// The credential of `kind` with this secret.
+    pub fn credential(&self, secret: &str, kind: CredentialKind) -> Option<&Credential> {
+        self.credentials
+            .iter()
+            .find(|c| c.secret == secret && c.kind == kind)
+    }
+
+    /// Whether any credential has this secret, whatever its kind.
+    pub fn knows_secret(&self, secret: &str) -> bool {
+        self.credentials.iter().any(|c| c.secret == secret)
     }
 
     /// Organization id as `sharing_id` carries it: accepted as the name or as the uuid the
@@ -864,9 +876,14 @@ permissions = ["dns:read"]
         let s = store();
         s.read(|st| {
             let pat = st
-                .credential("0123456789abcdef0123456789abcdef01234567")
+                .credential(
+                    "0123456789abcdef0123456789abcdef01234567",
+                    CredentialKind::Pat,
+                )
                 .unwrap();
-            let key = st.credential("abcdefghijklmnopqrstuvwx").unwrap();
+            let key = st
+                .credential("abcdefghijklmnopqrstuvwx", CredentialKind::ApiKey)
+                .unwrap();
             let d = f("stubber.chat");
             assert!(st.livedns_access(pat, &d, None, Need::Write).is_ok());
             assert_eq!(
@@ -905,7 +922,7 @@ permissions = ["dns:read"]
             assert!(st.domain(&f("sub.stubber.chat")).is_none());
             assert_eq!(st.domains().count(), 0);
             assert!(st.legacy_domain("sub.stubber.chat.").is_err());
-            let pat = st.credential("p").unwrap();
+            let pat = st.credential("p", CredentialKind::Pat).unwrap();
             assert_eq!(
                 st.livedns_access(pat, &f("sub.stubber.chat"), None, Need::Read)
                     .unwrap_err(),

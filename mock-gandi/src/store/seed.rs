@@ -192,16 +192,93 @@ pub enum SeedError {
     Toml(String),
     #[error("{0}")]
     Json(String),
+    /// A seed that parses but cannot be: the same secret declared twice as the same kind.
+    #[error("{0}")]
+    Duplicate(DuplicateSecret),
+}
+
+/// The same secret declared twice with the same kind. One secret may be several kinds of
+/// credential (a v4 key and a LiveDNS key at once), each once: a second declaration would
+/// silently replace the first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateSecret {
+    /// The second declaration, counted from 0 in the seed's credentials.
+    pub index: usize,
+    /// Which declaration of this secret (any kind) it is, counted from 1: the line to name is
+    /// that occurrence of the secret in the text.
+    pub occurrence: usize,
+    pub kind: CredentialKind,
+    pub secret: String,
+    /// Where, when it is known (`line 12: `).
+    pub line: Option<usize>,
+}
+
+impl DuplicateSecret {
+    /// The line of `text` where this declaration's secret is written (a line holding a
+    /// `secret` key with this exact value, the `occurrence`-th one).
+    pub fn line_in(&self, text: &str) -> Option<usize> {
+        let quoted = [format!("\"{}\"", self.secret), format!("'{}'", self.secret)];
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.trim_start().starts_with("secret") && quoted.iter().any(|q| l.contains(q))
+            })
+            .nth(self.occurrence.checked_sub(1)?)
+            .map(|(i, _)| i + 1)
+    }
+}
+
+impl std::fmt::Display for DuplicateSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        write!(
+            f,
+            "credential.secret: {} is declared twice as `{}` (credential {}); one secret may be \
+             several kinds, each once",
+            super::redact(&self.secret),
+            self.kind.as_str(),
+            self.index + 1
+        )
+    }
 }
 
 impl Seed {
     /// Parses TOML; the error text carries line, column and key.
     pub fn from_toml(text: &str) -> Result<Self, SeedError> {
-        toml::from_str(text).map_err(|e| SeedError::Toml(e.to_string()))
+        let seed: Seed = toml::from_str(text).map_err(|e| SeedError::Toml(e.to_string()))?;
+        seed.check().map_err(|mut d| {
+            d.line = d.line_in(text);
+            SeedError::Duplicate(d)
+        })?;
+        Ok(seed)
     }
 
     pub fn from_json(text: &str) -> Result<Self, SeedError> {
-        serde_json::from_str(text).map_err(|e| SeedError::Json(e.to_string()))
+        let seed: Seed = serde_json::from_str(text).map_err(|e| SeedError::Json(e.to_string()))?;
+        seed.check().map_err(SeedError::Duplicate)?;
+        Ok(seed)
+    }
+
+    /// What parsing alone cannot see: a secret declared twice with the same kind.
+    pub fn check(&self) -> Result<(), DuplicateSecret> {
+        for (index, c) in self.credential.iter().enumerate() {
+            let earlier = &self.credential[..index];
+            if earlier
+                .iter()
+                .any(|e| e.secret == c.secret && e.kind == c.kind)
+            {
+                return Err(DuplicateSecret {
+                    index,
+                    occurrence: earlier.iter().filter(|e| e.secret == c.secret).count() + 1,
+                    kind: c.kind,
+                    secret: c.secret.clone(),
+                    line: None,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// JSON if the text starts with `{`, TOML otherwise.
@@ -217,6 +294,27 @@ impl Seed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_secret_may_be_several_kinds_but_each_kind_once() {
+        let two_kinds = "[[credential]]\nkind = \"v4-key\"\nsecret = \"abcdefghij0123456789klmn\"\n\
+                         [[credential]]\nkind = \"apikey\"\nsecret = \"abcdefghij0123456789klmn\"\n";
+        assert_eq!(Seed::from_toml(two_kinds).unwrap().credential.len(), 2);
+        let twice = format!(
+            "{two_kinds}[[credential]]\nkind = \"pat\"\nsecret = \"other\"\n\
+             [[credential]]\nkind = \"v4-key\"\nsecret = \"abcdefghij0123456789klmn\"\n"
+        );
+        let e = Seed::from_toml(&twice).unwrap_err().to_string();
+        assert!(e.starts_with("line 12: "), "{e}");
+        assert!(
+            e.contains("declared twice as `v4-key` (credential 4)"),
+            "{e}"
+        );
+        assert!(e.contains("abcd…klmn (24)"), "the secret is redacted: {e}");
+        let json = r#"{"credential": [{"kind": "pat", "secret": "p123456789"}, {"kind": "pat", "secret": "p123456789"}]}"#;
+        let e = Seed::from_json(json).unwrap_err().to_string();
+        assert!(e.contains("declared twice as `pat` (credential 2)"), "{e}");
+    }
 
     const SEED: &str = r#"
 [[domain]]

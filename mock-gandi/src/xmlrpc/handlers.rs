@@ -62,9 +62,8 @@ pub fn handle(store: &ZoneStore, body: &[u8]) -> Outcome {
         return outcome;
     }
     let known = store.read(|s| {
-        s.credential(key).is_some_and(|c| {
-            c.kind == CredentialKind::V4Key && !c.is_expired(OffsetDateTime::now_utc())
-        })
+        s.credential(key, CredentialKind::V4Key)
+            .is_some_and(|c| !c.is_expired(OffsetDateTime::now_utc()))
     });
     if !known {
         outcome.result = Err(Fault::new(FaultKind::UnknownKey, &[]));
