@@ -1,12 +1,13 @@
 //! The in-process handle: every listener of the mock, on its own thread and runtime, stopped
 //! when the handle is dropped. `mock-gandi serve` is this handle in a process.
 
-use std::net::{SocketAddr, TcpListener as StdTcpListener, UdpSocket as StdUdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpListener as StdTcpListener, UdpSocket as StdUdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::journal::{DnsEntry, Journal, RequestEntry};
+use crate::proxy::Entry;
 use crate::server::{AppState, Shutdown, ShutdownTrigger};
 use crate::store::{Seed, SeedError, ZoneStore};
 use crate::tls::MockCa;
@@ -37,6 +38,8 @@ pub struct MockGandiBuilder {
     api: SocketAddr,
     dns: SocketAddr,
     proxy: SocketAddr,
+    https: Option<SocketAddr>,
+    nameserver_ip: Option<IpAddr>,
     ca_dir: Option<PathBuf>,
 }
 
@@ -48,6 +51,8 @@ impl Default for MockGandiBuilder {
             api: any,
             dns: any,
             proxy: any,
+            https: None,
+            nameserver_ip: None,
             ca_dir: None,
         }
     }
@@ -83,6 +88,21 @@ impl MockGandiBuilder {
         self
     }
 
+    /// Also serve the transparent HTTPS listener here (default: none): TLS straight away, the
+    /// Gandi host named in SNI, for clients whose resolver sends Gandi's names to the mock
+    /// (the sandbox binds it on 127.0.0.1:443).
+    pub fn https_addr(mut self, addr: SocketAddr) -> Self {
+        self.https = Some(addr);
+        self
+    }
+
+    /// The address of `ns1` and `ns2.mock-gandi.test.` (default: the DNS listener's, or
+    /// 127.0.0.1 when that is unspecified).
+    pub fn nameserver_ip(mut self, ip: IpAddr) -> Self {
+        self.nameserver_ip = Some(ip);
+        self
+    }
+
     /// Where `ca.pem` is written (default: a temporary folder removed with the handle).
     pub fn ca_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.ca_dir = Some(dir.into());
@@ -111,10 +131,15 @@ impl MockGandiBuilder {
         };
         let api = bind("api", self.api)?;
         let proxy = bind("proxy", self.proxy)?;
+        let https = self.https.map(|a| bind("https", a)).transpose()?;
         let (dns_udp, dns_tcp) = bind_dns(self.dns)?;
         let api_addr = local(&api, "api", self.api)?;
         let proxy_addr = local(&proxy, "proxy", self.proxy)?;
         let dns_addr = local(&dns_tcp, "dns", self.dns)?;
+        let https_addr = match (&https, self.https) {
+            (Some(l), Some(a)) => Some(local(l, "https", a)?),
+            _ => None,
+        };
 
         let ca = Arc::new(MockCa::generate().map_err(StartError::Ca)?);
         let (ca_dir, temp) = match self.ca_dir {
@@ -132,19 +157,34 @@ impl MockGandiBuilder {
         };
         let ca_cert = ca.write_to(&ca_dir).map_err(StartError::CaWrite)?;
 
-        let mut state = AppState::new(ZoneStore::new(self.seed));
+        let store = ZoneStore::new(self.seed);
+        store.set_nameserver_ip(self.nameserver_ip.unwrap_or(match dns_addr.ip() {
+            ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        }));
+        let mut state = AppState::new(store);
         state.ca_pem = Some(Arc::new(ca.cert_pem.clone()));
         let (trigger, shutdown) = Shutdown::new();
         let thread_state = state.clone();
         let thread = std::thread::Builder::new()
             .name("mock-gandi".into())
-            .spawn(move || serve(thread_state, ca, api, proxy, dns_udp, dns_tcp, shutdown))
+            .spawn(move || {
+                let listeners = Listeners {
+                    api,
+                    proxy,
+                    https,
+                    dns_udp,
+                    dns_tcp,
+                };
+                serve(thread_state, ca, listeners, shutdown)
+            })
             .map_err(StartError::Thread)?;
 
         Ok(MockGandi {
             api_addr,
             dns_addr,
             proxy_addr,
+            https_addr,
             ca_cert,
             state,
             trigger,
@@ -190,16 +230,24 @@ fn bind_dns(addr: SocketAddr) -> Result<(StdUdpSocket, StdTcpListener), StartErr
     ))
 }
 
-/// The server thread: one runtime, every listener, until shutdown.
-fn serve(
-    state: AppState,
-    ca: Arc<MockCa>,
+/// Every socket the server thread serves, bound before it starts.
+struct Listeners {
     api: StdTcpListener,
     proxy: StdTcpListener,
+    https: Option<StdTcpListener>,
     dns_udp: StdUdpSocket,
     dns_tcp: StdTcpListener,
-    shutdown: Shutdown,
-) {
+}
+
+/// The server thread: one runtime, every listener, until shutdown.
+fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutdown) {
+    let Listeners {
+        api,
+        proxy,
+        https,
+        dns_udp,
+        dns_tcp,
+    } = listeners;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("mock-gandi-worker")
@@ -213,13 +261,14 @@ fn serve(
         }
     };
     runtime.block_on(async move {
-        let (api, proxy, udp, tcp) = match (
+        let (api, proxy, https, udp, tcp) = match (
             tokio::net::TcpListener::from_std(api),
             tokio::net::TcpListener::from_std(proxy),
+            https.map(tokio::net::TcpListener::from_std).transpose(),
             tokio::net::UdpSocket::from_std(dns_udp),
             tokio::net::TcpListener::from_std(dns_tcp),
         ) {
-            (Ok(a), Ok(p), Ok(u), Ok(t)) => (a, p, u, t),
+            (Ok(a), Ok(p), Ok(h), Ok(u), Ok(t)) => (a, p, h, u, t),
             _ => {
                 tracing::error!("cannot register the mock's sockets with the runtime");
                 return;
@@ -237,10 +286,22 @@ fn serve(
             shutdown.clone(),
         );
         let mut grace = shutdown.clone();
-        let proxy_task = crate::proxy::run(proxy, state, ca, shutdown);
+        let https_task = {
+            let (state, ca, shutdown) = (state.clone(), ca.clone(), shutdown.clone());
+            async move {
+                if let Some(https) = https {
+                    crate::proxy::run(https, state, ca, Entry::Sni, shutdown).await;
+                }
+            }
+        };
+        let proxy_task = crate::proxy::run(proxy, state, ca, Entry::Connect, shutdown);
         let all = async {
-            let (api_result, (), ()) =
-                tokio::join!(api_task.into_future(), dns_task, proxy_task);
+            let (api_result, (), (), ()) = tokio::join!(
+                api_task.into_future(),
+                dns_task,
+                proxy_task,
+                https_task
+            );
             if let Err(e) = api_result {
                 tracing::error!("the API listener stopped: {e}");
             }
@@ -262,6 +323,7 @@ pub struct MockGandi {
     api_addr: SocketAddr,
     dns_addr: SocketAddr,
     proxy_addr: SocketAddr,
+    https_addr: Option<SocketAddr>,
     ca_cert: PathBuf,
     state: AppState,
     trigger: ShutdownTrigger,
@@ -306,6 +368,11 @@ impl MockGandi {
         self.proxy_addr
     }
 
+    /// The transparent HTTPS listener, when one was asked for.
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.https_addr
+    }
+
     /// The PEM file of the CA that signs the proxy's certificates.
     pub fn ca_cert_path(&self) -> &Path {
         &self.ca_cert
@@ -343,12 +410,15 @@ impl MockGandi {
             api: String,
             dns: String,
             proxy: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            https: Option<String>,
             ca_cert: String,
         }
         serde_json::to_string(&Ready {
             api: self.api_url(),
             dns: self.dns_addr.to_string(),
             proxy: self.proxy_url(),
+            https: self.https_addr.map(|a| a.to_string()),
             ca_cert: self.ca_cert.display().to_string(),
         })
         .unwrap_or_default()

@@ -36,6 +36,13 @@ enum Command {
         /// HTTPS proxy listener (CONNECT to the Gandi hostnames only).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
         proxy: SocketAddr,
+        /// Transparent HTTPS listener: TLS straight away, the Gandi host named in SNI (for
+        /// clients whose resolver sends Gandi's names here, e.g. 127.0.0.1:443). Default: none.
+        #[arg(long, value_name = "ADDR")]
+        https: Option<SocketAddr>,
+        /// Address of ns1 and ns2.mock-gandi.test. in DNS (default: the DNS listener's).
+        #[arg(long, value_name = "IP")]
+        ns_ip: Option<std::net::IpAddr>,
         /// Folder for ca.pem, the CA that signs the proxy's certificates (default: a
         /// temporary folder removed on exit).
         #[arg(long, value_name = "DIR")]
@@ -68,6 +75,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         api,
         dns,
         proxy,
+        https,
+        ns_ip,
         ca_dir,
     } = cli.command;
     let seed = match seed {
@@ -85,6 +94,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .proxy_addr(proxy);
     if let Some(dir) = ca_dir {
         builder = builder.ca_dir(dir);
+    }
+    if let Some(addr) = https {
+        builder = builder.https_addr(addr);
+    }
+    if let Some(ip) = ns_ip {
+        builder = builder.nameserver_ip(ip);
     }
     // The handlers are installed before the ready line: a client may signal as soon as it
     // has read it.

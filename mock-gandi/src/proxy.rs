@@ -1,5 +1,7 @@
 //! The HTTPS proxy: `CONNECT` to a Gandi hostname on port 443, TLS with the certificate from
-//! the mock's CA, then the Gandi router over that stream.
+//! the mock's CA, then the Gandi router over that stream. The same code serves the transparent
+//! HTTPS listener (`--https`), where the TLS server name (SNI) picks the host instead of the
+//! CONNECT target: the same certificate, host routing, journal marking and refusals.
 //!
 //! Unmodified clients (lego, certbot, acme.sh) have no setting for Gandi's base URL; an HTTPS
 //! proxy is the one door they all honour. It is deliberately not an open proxy: any other
@@ -88,9 +90,25 @@ impl GandiHost {
     }
 }
 
-/// Serves the proxy on `listener` until `shutdown`, then waits for open connections to end
-/// (the handle bounds that wait).
-pub async fn run(listener: TcpListener, state: AppState, ca: Arc<MockCa>, mut shutdown: Shutdown) {
+/// How a connection names the Gandi host it wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// `CONNECT host:443`, then TLS (the proxy).
+    Connect,
+    /// TLS straight away, the host in SNI (the transparent HTTPS listener, for clients that
+    /// resolve Gandi's names to the mock). No or another name: a TLS alert.
+    Sni,
+}
+
+/// Serves the proxy (or the HTTPS listener) on `listener` until `shutdown`, then waits for
+/// open connections to end (the handle bounds that wait).
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    ca: Arc<MockCa>,
+    entry: Entry,
+    mut shutdown: Shutdown,
+) {
     let router = crate::server::gandi_router(state.clone());
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -114,6 +132,7 @@ pub async fn run(listener: TcpListener, state: AppState, ca: Arc<MockCa>, mut sh
             },
         };
         let connection = Connection {
+            entry,
             ca: ca.clone(),
             router: router.clone(),
             journal: state.journal.clone(),
@@ -131,6 +150,7 @@ pub async fn run(listener: TcpListener, state: AppState, ca: Arc<MockCa>, mut sh
 
 /// What one connection needs.
 struct Connection {
+    entry: Entry,
     ca: Arc<MockCa>,
     router: Router,
     journal: Arc<Journal>,
@@ -142,12 +162,30 @@ impl Connection {
         // Responses are small and a client waits for each one: do not let Nagle delay them.
         let _ = stream.set_nodelay(true);
         let mut shutdown = self.shutdown.clone();
-        let tunnel = tokio::select! {
-            tunnel = open_tunnel(stream, &self.ca) => tunnel,
-            () = shutdown.wait() => return,
-        };
-        if let Some((tls, host)) = tunnel {
-            self.serve(tls, host).await;
+        match self.entry {
+            Entry::Connect => {
+                let tunnel = tokio::select! {
+                    tunnel = open_tunnel(stream, &self.ca) => tunnel,
+                    () = shutdown.wait() => return,
+                };
+                if let Some((tls, host)) = tunnel {
+                    self.serve(tls, host).await;
+                }
+            }
+            Entry::Sni => {
+                let accepted = tokio::select! {
+                    accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, self.ca.accept_named(stream)) => accepted,
+                    () = shutdown.wait() => return,
+                };
+                match accepted {
+                    Ok(Ok((tls, name))) => match host_named(&name) {
+                        Some(host) => self.serve(tls, host).await,
+                        None => tracing::debug!("https: no Gandi host named {name:?}"),
+                    },
+                    Ok(Err(e)) => tracing::debug!("https: TLS handshake refused or failed: {e}"),
+                    Err(_) => tracing::debug!("https: TLS handshake timed out"),
+                }
+            }
         }
     }
 
@@ -501,10 +539,7 @@ fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
             "mock-gandi proxy: the CONNECT target must be host:port\n".to_string(),
         ));
     };
-    // A fully qualified name with its root dot is the same host.
-    let host = host.strip_suffix('.').unwrap_or(host);
-    let known = HOSTS.iter().find(|h| h.name.eq_ignore_ascii_case(host));
-    match known {
+    match host_named(host) {
         Some(known) if port == 443 => Ok((known, version)),
         _ => Err(Refusal::new(
             version,
@@ -516,6 +551,12 @@ fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
             ),
         )),
     }
+}
+
+/// The Gandi host of this name (any letter case; a root dot is the same host).
+fn host_named(name: &str) -> Option<&'static GandiHost> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    HOSTS.iter().find(|h| h.name.eq_ignore_ascii_case(name))
 }
 
 /// `host:port` or `[v6]:port`, with a decimal port.

@@ -13,17 +13,36 @@ use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// Every name the proxy presents a certificate for: the Gandi API hosts (gandi-wire.md §1),
-/// plus loopback so that a client pointed straight at the TLS side can verify it too.
-const CERT_NAMES: &[&str] = &[
+/// The Gandi API hosts (gandi-wire.md §1): the names the HTTPS listener accepts in SNI.
+const GANDI_NAMES: &[&str] = &[
     "rpc.gandi.net",
     "rpc.ote.gandi.net",
     "dns.api.gandi.net",
     "api.gandi.net",
     "api.sandbox.gandi.net",
-    "localhost",
-    "127.0.0.1",
 ];
+
+/// Also in the certificate, so that a client pointed straight at the TLS side of the proxy can
+/// verify it too (never accepted in SNI).
+const LOOPBACK_NAMES: &[&str] = &["localhost", "127.0.0.1"];
+
+/// Presents the certificate only to a client that names a Gandi host in SNI; any other name,
+/// or none, gets no certificate, so rustls ends the handshake with an alert.
+#[derive(Debug)]
+struct GandiNamesOnly(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for GandiNamesOnly {
+    fn resolve(
+        &self,
+        hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let name = hello.server_name()?;
+        GANDI_NAMES
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(name))
+            .then(|| self.0.clone())
+    }
+}
 
 /// A CA generated at start-up (a new key every start, so a leaked `ca.pem` trusts nothing
 /// beyond that one run) and the TLS server configuration for the leaf it signed.
@@ -33,10 +52,12 @@ pub struct MockCa {
     /// `CURL_CA_BUNDLE`.
     pub cert_pem: String,
     config: Arc<rustls::ServerConfig>,
+    /// The same certificate, for Gandi names in SNI only (the transparent HTTPS listener).
+    sni_config: Arc<rustls::ServerConfig>,
 }
 
 impl MockCa {
-    /// A fresh CA and one leaf for all of [`CERT_NAMES`]. ECDSA P-256 throughout: key
+    /// A fresh CA and one leaf for all of [`GANDI_NAMES`] and [`LOOPBACK_NAMES`]. ECDSA P-256 throughout: key
     /// generation and signing take well under a millisecond, which keeps the handle's
     /// start-up fast (RSA generation would take tens of milliseconds or more).
     pub fn generate() -> Result<Self, String> {
@@ -71,7 +92,11 @@ impl MockCa {
         let issuer = Issuer::new(ca_params, ca_key);
 
         let leaf_key = KeyPair::generate().map_err(|e| format!("leaf key: {e}"))?;
-        let names: Vec<String> = CERT_NAMES.iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = GANDI_NAMES
+            .iter()
+            .chain(LOOPBACK_NAMES)
+            .map(|n| n.to_string())
+            .collect();
         let mut leaf_params =
             CertificateParams::new(names).map_err(|e| format!("leaf parameters: {e}"))?;
         leaf_params
@@ -94,18 +119,29 @@ impl MockCa {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
         // The chain sent includes the CA, as public servers send their intermediates.
         let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS versions: {e}"))?
-            .with_no_client_auth()
+        let signing_key = provider
+            .key_provider
+            .load_private_key(key.clone_key())
+            .map_err(|e| format!("TLS key: {e}"))?;
+        let certified = Arc::new(rustls::sign::CertifiedKey::new(chain.clone(), signing_key));
+        let builder = || {
+            rustls::ServerConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| format!("TLS versions: {e}"))
+                .map(|b| b.with_no_client_auth())
+        };
+        let mut config = builder()?
             .with_single_cert(chain, key)
             .map_err(|e| format!("TLS certificate: {e}"))?;
+        let mut sni_config = builder()?.with_cert_resolver(Arc::new(GandiNamesOnly(certified)));
         // The router speaks HTTP/1.1 only; a client offering h2 must not pick it.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        sni_config.alpn_protocols = vec![b"http/1.1".to_vec()];
 
         Ok(Self {
             cert_pem: ca_cert.pem(),
             config: Arc::new(config),
+            sni_config: Arc::new(sni_config),
         })
     }
 
@@ -127,6 +163,27 @@ impl MockCa {
         tokio_rustls::TlsAcceptor::from(self.config.clone())
             .accept(io)
             .await
+    }
+
+    /// The server side of a TLS handshake for a client that names a Gandi host in SNI, and the
+    /// name it gave (lowercase). No name, or another one, ends the handshake with an alert.
+    pub async fn accept_named<IO>(
+        &self,
+        io: IO,
+    ) -> std::io::Result<(impl AsyncRead + AsyncWrite + Unpin + Send + 'static, String)>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let tls = tokio_rustls::TlsAcceptor::from(self.sni_config.clone())
+            .accept(io)
+            .await?;
+        let name = tls
+            .get_ref()
+            .1
+            .server_name()
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        Ok((tls, name))
     }
 }
 

@@ -224,3 +224,33 @@ fn a_bad_seed_file_is_refused_with_its_name_line_and_key() {
     assert!(err.contains("line 3"), "{err}");
     assert!(err.contains("zone"), "{err}");
 }
+
+#[test]
+fn serve_with_https_and_ns_ip_adds_the_listener_to_the_ready_line_and_the_address_to_dns() {
+    let s = serve(&["--https", "127.0.0.1:0", "--ns-ip", "192.0.2.53"]);
+    let https = s.ready["https"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", s.raw));
+    assert!(https.starts_with("127.0.0.1:"), "{https}");
+    // Something listens there (the TLS side is tested in tests/proxy.rs).
+    TcpStream::connect(https).unwrap();
+    let dns = s.ready["dns"].as_str().unwrap();
+    let mut q = Message::query();
+    q.add_query(Query::query(
+        Name::from_ascii("ns2.mock-gandi.test.").unwrap(),
+        RecordType::A,
+    ));
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    sock.send_to(&q.to_vec().unwrap(), dns).unwrap();
+    let mut buf = [0u8; 512];
+    let n = sock.recv(&mut buf).unwrap();
+    let reply = Message::from_vec(&buf[..n]).unwrap();
+    assert_eq!(
+        reply.answers[0].data,
+        RData::A("192.0.2.53".parse().unwrap())
+    );
+    // Without --https the key is absent, as before.
+    let plain = serve(&[]);
+    assert!(plain.ready.get("https").is_none(), "{}", plain.raw);
+}

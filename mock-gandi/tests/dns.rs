@@ -582,3 +582,43 @@ async fn the_admin_resolve_endpoint_shows_what_dns_answers() {
     // Resolving is not a query: the journal stays empty.
     assert!(mock.dns_queries().is_empty());
 }
+
+#[tokio::test]
+async fn the_nameservers_every_zone_names_resolve_to_the_mock_itself() {
+    // A client checking the authoritative nameservers (lego's propagation check) asks NS,
+    // then the address of each name, then asks them: they must lead back here.
+    let mock = start().await;
+    for ns in ["ns1.mock-gandi.test.", "NS2.mock-gandi.test."] {
+        let m = udp(mock.dns_addr(), &query(ns, RecordType::A)).await;
+        assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{ns}");
+        assert!(m.metadata.authoritative);
+        assert_eq!(
+            m.answers.iter().map(|r| r.data.clone()).collect::<Vec<_>>(),
+            vec![RData::A(match mock.dns_addr().ip() {
+                std::net::IpAddr::V4(ip) => ip.into(),
+                other => panic!("{other}"),
+            })]
+        );
+    }
+    // The zone has its SOA and NS like any other; other names in it do not exist.
+    let m = udp(mock.dns_addr(), &query("mock-gandi.test.", RecordType::NS)).await;
+    assert_eq!(m.answers.len(), 2);
+    let m = udp(
+        mock.dns_addr(),
+        &query("ns3.mock-gandi.test.", RecordType::A),
+    )
+    .await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    // The address is configurable (a mock behind a NAT, a sandbox on port 53).
+    let other = MockGandi::builder()
+        .nameserver_ip("192.0.2.53".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let m = udp(
+        other.dns_addr(),
+        &query("ns1.mock-gandi.test.", RecordType::A),
+    )
+    .await;
+    assert_eq!(m.answers[0].data, RData::A("192.0.2.53".parse().unwrap()));
+}

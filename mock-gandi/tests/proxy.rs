@@ -499,3 +499,98 @@ fn a_client_hello_sent_right_behind_the_connect_head_is_not_lost() {
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert!(entries[0].proxied);
 }
+
+/// The transparent HTTPS listener: TLS straight away with `sni` (or none), no CONNECT.
+async fn https_direct(mock: &MockGandi, sni: &str) -> std::io::Result<TlsStream<TcpStream>> {
+    let addr = mock.https_addr().expect("the mock has an HTTPS listener");
+    let stream = TcpStream::connect(addr).await?;
+    let name = ServerName::try_from(sni.to_string()).unwrap();
+    tokio::time::timeout(STEP, tls_connector(mock).connect(name, stream))
+        .await
+        .expect("the handshake ends in time")
+}
+
+async fn with_https() -> MockGandi {
+    MockGandi::builder()
+        .https_addr("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_https_listener_serves_the_host_named_in_sni_and_journals_it_like_the_proxy() {
+    let mock = with_https().await;
+    assert!(
+        mock.ready_line()
+            .contains(&format!("\"https\":\"{}\"", mock.https_addr().unwrap())),
+        "{}",
+        mock.ready_line()
+    );
+    let mut client = http1_client(https_direct(&mock, "api.gandi.net").await.unwrap()).await;
+    let (status, _) = send(&mut client, "GET", "api.gandi.net", "/v5/livedns/domains").await;
+    assert_eq!(status, 401, "no credentials: LiveDNS's own answer");
+    let entries = journaled(&mock, "/v5/livedns/domains");
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].proxied);
+    assert_eq!(entries[0].host, "api.gandi.net");
+
+    // The host is the one in SNI: another host's path is the unknown-path page.
+    let mut client = http1_client(https_direct(&mock, "rpc.gandi.net").await.unwrap()).await;
+    let (status, _) = send(&mut client, "GET", "rpc.gandi.net", "/v5/livedns/domains").await;
+    assert_eq!(status, 404);
+    // Even when the request's Host names another Gandi host: SNI decides.
+    let (status, _) = send(&mut client, "GET", "api.gandi.net", "/v5/livedns/domains").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_https_listener_refuses_a_handshake_without_a_gandi_name() {
+    let mock = with_https().await;
+    for sni in ["example.com", "localhost", "127.0.0.1"] {
+        let e = https_direct(&mock, sni).await.expect_err(sni);
+        // rustls reports the server's alert.
+        assert!(
+            e.to_string().contains("HandshakeFailure") || e.to_string().contains("alert"),
+            "{sni}: {e}"
+        );
+    }
+    assert!(mock.requests().is_empty(), "nothing reached an API");
+    // And it keeps serving.
+    let mut client = http1_client(https_direct(&mock, "dns.api.gandi.net").await.unwrap()).await;
+    let (status, _) = send(&mut client, "GET", "dns.api.gandi.net", "/api/v5/domains").await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn real_curl_resolving_gandi_to_the_https_listener_gets_its_api() {
+    if !tool_present("curl", &["--version"]) {
+        return;
+    }
+    let mock = with_https().await;
+    let port = mock.https_addr().unwrap().port();
+    let output = client_command("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(mock.ca_cert_path())
+        .arg("--resolve")
+        .arg(format!("api.gandi.net:{port}:127.0.0.1"))
+        .arg(format!("https://api.gandi.net:{port}/v5/livedns/domains"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "401");
+    // Without a name (an address only), the handshake fails: curl exits 35 (SSL connect error).
+    let output = client_command("curl")
+        .args(["-sS", "-o", "/dev/null", "--cacert"])
+        .arg(mock.ca_cert_path())
+        .arg(format!("https://127.0.0.1:{port}/v5/livedns/domains"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(35),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

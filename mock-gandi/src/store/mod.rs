@@ -175,7 +175,14 @@ pub struct State {
 pub struct ZoneStore {
     state: Mutex<State>,
     initial: Seed,
+    /// Where `ns1.mock-gandi.test.` and `ns2.mock-gandi.test.` point (the DNS listener's
+    /// address, set by the handle), so that a client's check of the authoritative nameservers
+    /// finds the mock. Unset: those names are outside every zone, like any other.
+    nameserver_ip: std::sync::OnceLock<std::net::IpAddr>,
 }
+
+/// The zone of the nameservers every served zone names.
+pub const NAMESERVER_ZONE: &str = "mock-gandi.test";
 
 /// What the DNS server needs of one zone, copied out of the store at query time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +200,18 @@ impl ZoneStore {
         Self {
             state: Mutex::new(state),
             initial: seed,
+            nameserver_ip: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Gives `ns1` and `ns2.mock-gandi.test.` an A record (once; later calls change nothing).
+    pub fn set_nameserver_ip(&self, ip: std::net::IpAddr) {
+        let _ = self.nameserver_ip.set(ip);
+    }
+
+    /// The address the nameservers' A records give, if set.
+    pub fn nameserver_ip(&self) -> Option<std::net::IpAddr> {
+        self.nameserver_ip.get().copied()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -232,6 +250,36 @@ impl ZoneStore {
     /// `livedns` domain, the active version of its zone for a `legacy` one.
     pub fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
         self.read(|s| s.zone_for(name))
+            .or_else(|| self.nameserver_zone(name))
+    }
+
+    /// `mock-gandi.test.`, when a nameserver address is set and no seeded domain holds the
+    /// name: its synthesized SOA and NS, and `ns1`/`ns2` with the nameserver's address.
+    fn nameserver_zone(&self, name: &Fqdn) -> Option<ZoneView> {
+        let ip = self.nameserver_ip()?;
+        let apex = Fqdn::parse(NAMESERVER_ZONE).ok()?;
+        if !name.is_within(&apex) {
+            return None;
+        }
+        let rtype = match ip {
+            std::net::IpAddr::V4(_) => RecordType::A,
+            std::net::IpAddr::V6(_) => RecordType::Aaaa,
+        };
+        let rrsets = ["ns1", "ns2"]
+            .iter()
+            .filter_map(|n| RelName::parse(n).ok())
+            .map(|name| RrSet {
+                name,
+                rtype,
+                ttl: 300,
+                values: vec![ip.to_string()],
+            })
+            .collect();
+        Some(ZoneView {
+            apex,
+            serial: self.read(|s| (s.generation % u64::from(u32::MAX)) as u32),
+            rrsets,
+        })
     }
 
     /// A JSON picture of everything, secrets redacted (`GET /_mock/state`).
