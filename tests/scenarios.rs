@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use harness::CaKind;
 use harness::runner::run_scenario;
+use harness::sandbox::Network;
 use harness::scenario::{Scenario, discover};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -21,9 +22,19 @@ fn ca_kind() -> CaKind {
 
 fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
     let scenario = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
-    let kind = ca_kind();
+    let sandboxed = scenario.request.network == Network::Sandbox;
+    // A sandbox holds Pebble as a process: the container backend cannot be inside it.
+    let kind = if sandboxed {
+        CaKind::Process
+    } else {
+        ca_kind()
+    };
     if let Err(e) = runtime.block_on(harness::check_available(kind)) {
         harness::require::skip_or_fail("Pebble", &e.to_string());
+        return Ok(());
+    }
+    if sandboxed && let Err(e) = runtime.block_on(harness::sandbox::check_available()) {
+        harness::require::skip_or_fail("a sandbox (user and network namespaces)", &e);
         return Ok(());
     }
     // A real client (lego, certbot, a command) that is not installed: skip locally, fail in CI.
@@ -53,6 +64,10 @@ fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed>
 }
 
 fn main() {
+    // A sandbox scenario runs this binary again inside its sandbox.
+    if let Some(code) = harness::runner::sandbox_child() {
+        std::process::exit(i32::from(code != std::process::ExitCode::SUCCESS));
+    }
     let args = Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let files = discover(&[root]).expect("scenarios/ is readable");

@@ -25,6 +25,7 @@ fn request() -> IssuanceRequest {
         domains: vec!["stubber.chat".into(), "*.stubber.chat".into()],
         env: BTreeMap::from([("GANDIV5_PERSONAL_ACCESS_TOKEN".into(), PAT.into())]),
         timeout: Duration::from_secs(60),
+        network: harness::sandbox::Network::Proxy,
     }
 }
 

@@ -10,6 +10,7 @@ use mock_gandi::{DnsEntry, MockGandi, RequestEntry, Seed};
 use crate::ca::{CaBackend, CaKind, CaOptions, start_ca};
 pub use crate::client::ClientKind;
 use crate::client::{ClientContext, ClientRun};
+use crate::sandbox::{self, Network};
 
 /// Everything one issuance needs.
 #[derive(Debug, Clone)]
@@ -22,6 +23,9 @@ pub struct IssuanceRequest {
     pub env: BTreeMap<String, String>,
     /// Bound on the client's whole run.
     pub timeout: Duration,
+    /// Where the client runs: the proxy network, or (when this process is the inside of a
+    /// sandbox) the sandbox, where the mock listens on 127.0.0.1:53 and :443.
+    pub network: Network,
 }
 
 /// What happened.
@@ -78,6 +82,11 @@ pub enum HarnessError {
     Mock(#[from] mock_gandi::StartError),
     #[error("cannot start Pebble: {0}")]
     Ca(#[from] crate::ca::CaError),
+    #[error(
+        "a sandbox scenario runs inside a sandbox: use runner::run_scenario, which makes one \
+         (here the mock would take this machine's ports 53 and 443)"
+    )]
+    NotInSandbox,
 }
 
 /// Runs one issuance with a Pebble of `ca_kind` started for it (Pebble's `-dnsserver` is
@@ -86,12 +95,27 @@ pub async fn run(
     request: &IssuanceRequest,
     ca_kind: CaKind,
 ) -> Result<IssuanceOutcome, HarnessError> {
-    let mock = MockGandi::builder()
-        .seed(request.seed.clone())
-        .start()
-        .await?;
+    if request.network == Network::Sandbox && std::env::var_os(sandbox::CHILD_ENV).is_none() {
+        return Err(HarnessError::NotInSandbox);
+    }
+    let mock = start_mock(request).await?;
     let ca = start_ca(ca_kind, &CaOptions::new(mock.dns_addr())).await?;
     Ok(run_with(request, &mock, ca.as_ref()).await)
+}
+
+/// The mock for `request`: on any free ports, or, inside a sandbox, on the system resolver's
+/// port and Gandi's HTTPS port, where unmodified clients find them by name. (Outside a sandbox
+/// those binds would take the host's ports 53 and 443: run a sandbox scenario through
+/// `runner::run_scenario`, which makes the sandbox first.)
+pub async fn start_mock(request: &IssuanceRequest) -> Result<MockGandi, mock_gandi::StartError> {
+    let builder = MockGandi::builder().seed(request.seed.clone());
+    let builder = match request.network {
+        Network::Proxy => builder,
+        Network::Sandbox => builder
+            .dns_addr(sandbox::DNS_ADDR)
+            .https_addr(sandbox::HTTPS_ADDR),
+    };
+    builder.start().await
 }
 
 /// Runs one issuance against a mock and a CA that are already running.
@@ -117,6 +141,7 @@ pub async fn run_with(
                 mock_proxy: &proxy,
                 mock_ca: mock.ca_cert_path(),
                 workdir: workdir.path(),
+                network: request.network,
             };
             request.client.run(&ctx).await
         }

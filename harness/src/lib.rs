@@ -9,6 +9,8 @@
 //! - [`issuance`]: one issuance end to end (mock + Pebble + client), verified.
 //! - [`scenario`], [`runner`], [`transcript`], [`report`]: scenario files, their verdicts,
 //!   their normalized transcripts (snapshots) and the JUnit/JSON reports.
+//! - [`sandbox`]: the sandbox network (a private network, mount and PID namespace where
+//!   Gandi's names and the system resolver are the mock).
 //! - [`require`]: the one rule for tests that need Pebble, Docker or a client program: skip
 //!   with a reason locally, fail in CI.
 
@@ -18,6 +20,7 @@ pub mod issuance;
 pub mod report;
 pub mod require;
 pub mod runner;
+pub mod sandbox;
 pub mod scenario;
 pub mod transcript;
 mod verify;

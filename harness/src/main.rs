@@ -14,6 +14,7 @@ use harness::CaKind;
 use harness::client::{KIND_NAMES, ProgramOverrides};
 use harness::report;
 use harness::runner::{ScenarioReport, run_scenario, scenario_deadline};
+use harness::sandbox::Network;
 use harness::scenario::{Scenario, ScenarioError, discover};
 
 #[derive(Parser)]
@@ -73,9 +74,17 @@ struct RunArgs {
     /// Write a JSON report.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Run every scenario in this network, whatever its file says: proxy (the mock's HTTPS
+    /// proxy) or sandbox (a private network namespace where Gandi's names are the mock).
+    #[arg(long, value_name = "NETWORK")]
+    network: Option<Network>,
 }
 
 fn main() -> ExitCode {
+    // Inside a sandbox this process runs one scenario and nothing else.
+    if let Some(code) = harness::runner::sandbox_child() {
+        return code;
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -220,9 +229,44 @@ async fn run(args: RunArgs) -> u8 {
         );
         return 2;
     }
-    if let Err(e) = harness::check_available(args.ca).await {
+    let mut scenarios = scenarios;
+    if let Some(network) = args.network {
+        for s in &mut scenarios {
+            s.request.network = network;
+        }
+    }
+    let sandboxed = scenarios
+        .iter()
+        .filter(|s| s.request.network == Network::Sandbox)
+        .count();
+    if sandboxed < scenarios.len()
+        && let Err(e) = harness::check_available(args.ca).await
+    {
         eprintln!("harness: {e}");
         return 2;
+    }
+    // A scenario that asks for a sandbox runs in one or not at all: never quietly elsewhere.
+    if sandboxed > 0 {
+        if args.ca == CaKind::Container {
+            eprintln!(
+                "harness: {sandboxed} scenario(s) run in a sandbox, where the container backend \
+                 cannot (Pebble must share the scenario's network namespace): use --ca process \
+                 or --ca auto"
+            );
+            return 2;
+        }
+        if let Err(e) = harness::check_available(CaKind::Process).await {
+            eprintln!(
+                "harness: {sandboxed} scenario(s) run in a sandbox, which needs Pebble as a process: {e}"
+            );
+            return 2;
+        }
+        if let Err(e) = harness::sandbox::check_available().await {
+            eprintln!(
+                "harness: {sandboxed} scenario(s) need a sandbox, which cannot be made here: {e}"
+            );
+            return 2;
+        }
     }
     let jobs = args
         .jobs
@@ -302,6 +346,7 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
         )],
         transcript: String::new(),
         output: String::new(),
+        network: scenario.request.network,
         seconds: deadline.as_secs_f64(),
     }
 }
@@ -351,9 +396,13 @@ impl Progress {
         }
         let verdict = if report.passed { "PASS" } else { "FAIL" };
         let mut out = std::io::stdout().lock();
+        let network = match report.network {
+            Network::Proxy => "",
+            Network::Sandbox => ", sandbox",
+        };
         let _ = writeln!(
             out,
-            "{verdict} {} [{}] ({:.2}s)",
+            "{verdict} {} [{}] ({:.2}s{network})",
             report.name, report.client, report.seconds
         );
         for f in &report.failures {

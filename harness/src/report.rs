@@ -100,6 +100,7 @@ mod tests {
             },
             transcript: "api:\n".into(),
             output: "Could not obtain certificates\n".into(),
+            network: crate::sandbox::Network::Proxy,
             seconds: 0.5,
         }
     }

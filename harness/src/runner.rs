@@ -1,18 +1,20 @@
 //! Runs scenarios and judges them against their expectations.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use mock_gandi::MockGandi;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ca::{CaKind, CaOptions, start_ca};
 use crate::client::ClientKind;
 use crate::issuance::{self, Completion, IssuanceOutcome};
+use crate::sandbox::{self, Network};
 use crate::scenario::{Outcome, Scenario};
 use crate::transcript::{self, Redactor};
 
 /// The verdict on one scenario.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub name: String,
     pub path: String,
@@ -28,19 +30,140 @@ pub struct ScenarioReport {
     pub transcript: String,
     /// Everything the client printed, secrets redacted (a program: stdout and stderr).
     pub output: String,
+    /// Where the client ran.
+    #[serde(default)]
+    pub network: Network,
     pub seconds: f64,
 }
 
 /// Runs one scenario: its own mock, its own Pebble (Pebble's DNS server is fixed at its start
-/// and every scenario has its own mock DNS), the client, then the checks.
+/// and every scenario has its own mock DNS), the client, then the checks. A sandbox scenario
+/// runs all of it in a sandbox of its own (see [`crate::sandbox`]).
 pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
+    match scenario.request.network {
+        Network::Proxy => run_here(scenario, ca_kind).await,
+        Network::Sandbox => run_in_sandbox(scenario, ca_kind).await,
+    }
+}
+
+/// Names the executable that runs the inside of a sandbox, when it is not this one.
+pub const HARNESS_BIN_ENV: &str = "HARNESS_BIN";
+
+/// What the inside of a sandbox needs to run a scenario: the file as written, and the client
+/// as the command line left it (`--lego` and `--certbot` applied).
+#[derive(Debug, Serialize, Deserialize)]
+struct SandboxRequest {
+    path: PathBuf,
+    source: String,
+    client: ClientKind,
+}
+
+async fn run_in_sandbox(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
+    let started = Instant::now();
+    let failed = |why: String| ScenarioReport {
+        failures: vec![why],
+        seconds: started.elapsed().as_secs_f64(),
+        ..empty_report(scenario)
+    };
+    if ca_kind == CaKind::Container {
+        return failed(
+            "the container backend cannot run in a sandbox (Pebble must share the scenario's \
+             network namespace): use --ca process or --ca auto"
+                .into(),
+        );
+    }
+    let request = SandboxRequest {
+        path: scenario.path.clone(),
+        source: scenario.source.clone(),
+        client: scenario.request.client.clone(),
+    };
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            return failed(format!(
+                "cannot find this executable to run it in a sandbox: {e}"
+            ));
+        }
+    };
+    let answer = match serde_json::to_vec(&request) {
+        Ok(bytes) => sandbox::spawn(&program, &bytes, scenario_deadline(scenario)).await,
+        Err(e) => Err(format!("cannot write the sandbox's request: {e}")),
+    };
+    match answer.and_then(|out| {
+        serde_json::from_slice::<ScenarioReport>(&out)
+            .map_err(|e| format!("the sandbox's report cannot be read: {e}"))
+    }) {
+        Ok(report) => report,
+        Err(e) => failed(e),
+    }
+}
+
+/// The inside of a sandbox, when this process is one ([`sandbox::CHILD_ENV`] is set): reads
+/// the request on stdin, enters the sandbox, runs the scenario (Pebble as a process), prints
+/// the report on stdout. Call it first thing in `main` of every binary that runs scenarios:
+/// `None` means this process is not a sandbox.
+pub fn sandbox_child() -> Option<std::process::ExitCode> {
+    std::env::var_os(sandbox::CHILD_ENV)?;
+    let code = match sandbox_child_run() {
+        Ok(report) => {
+            println!("{report}");
+            0
+        }
+        Err(e) => {
+            eprintln!("sandbox: {e}");
+            2
+        }
+    };
+    Some(std::process::ExitCode::from(code))
+}
+
+fn sandbox_child_run() -> Result<String, String> {
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+        .map_err(|e| format!("cannot read the request: {e}"))?;
+    let request: SandboxRequest =
+        serde_json::from_str(&input).map_err(|e| format!("cannot read the request: {e}"))?;
+    let folder = tempfile::Builder::new()
+        .prefix("gandi-e2e-sandbox-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a folder: {e}"))?;
+    sandbox::enter(folder.path())?;
+    let mut scenario =
+        Scenario::parse(&request.path, &request.source).map_err(|e| e.to_string())?;
+    scenario.request.client = request.client;
+    scenario.request.network = Network::Sandbox;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let report = runtime.block_on(run_here(&scenario, CaKind::Process));
+    serde_json::to_string(&report).map_err(|e| format!("cannot write the report: {e}"))
+}
+
+/// A report of `scenario` with nothing run yet.
+fn empty_report(scenario: &Scenario) -> ScenarioReport {
+    ScenarioReport {
+        name: scenario.name.clone(),
+        path: scenario.path.display().to_string(),
+        description: scenario.description.clone(),
+        reproduces: scenario.reproduces.clone(),
+        client: scenario.request.client.name().to_string(),
+        passed: false,
+        failures: Vec::new(),
+        transcript: String::new(),
+        output: String::new(),
+        network: scenario.request.network,
+        seconds: 0.0,
+    }
+}
+
+/// Runs one scenario in this process's network.
+async fn run_here(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
     let started = Instant::now();
     let result = async {
         // A missing program is this scenario's failure, said in one line, before anything starts.
         scenario.request.client.check_program().await?;
-        let mock = MockGandi::builder()
-            .seed(scenario.request.seed.clone())
-            .start()
+        let mock = issuance::start_mock(&scenario.request)
             .await
             .map_err(|e| format!("cannot start mock-gandi: {e}"))?;
         let ca = start_ca(ca_kind, &CaOptions::new(mock.dns_addr()))
@@ -51,18 +174,7 @@ pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioRepor
         Ok::<_, String>((outcome, dns_now))
     }
     .await;
-    let mut report = ScenarioReport {
-        name: scenario.name.clone(),
-        path: scenario.path.display().to_string(),
-        description: scenario.description.clone(),
-        reproduces: scenario.reproduces.clone(),
-        client: scenario.request.client.name().to_string(),
-        passed: false,
-        failures: Vec::new(),
-        transcript: String::new(),
-        output: String::new(),
-        seconds: 0.0,
-    };
+    let mut report = empty_report(scenario);
     match result {
         Ok((outcome, dns_now)) => {
             let redactor = redactor(scenario);

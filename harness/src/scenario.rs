@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use crate::client::{ClientKind, ClientTable};
 use crate::issuance::IssuanceRequest;
+use crate::sandbox::Network;
 
 /// Default bound on one scenario's client run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -21,6 +22,8 @@ struct RawScenario {
     description: String,
     reproduces: Option<String>,
     timeout_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    network: Network,
     #[serde(default)]
     gandi: Seed,
     client: ClientTable,
@@ -105,6 +108,8 @@ pub struct Scenario {
     pub reproduces: Option<String>,
     pub request: IssuanceRequest,
     pub expect: Expect,
+    /// The file's text, as read: a sandbox reads the scenario again on its side.
+    pub source: String,
 }
 
 /// A scenario file that cannot be used, with where and why.
@@ -245,7 +250,9 @@ impl Scenario {
                 domains,
                 env,
                 timeout,
+                network: raw.network,
             },
+            source: text.to_string(),
             expect: Expect {
                 outcome: raw.expect.outcome.into_inner(),
                 error_contains: raw.expect.error_contains,

@@ -36,6 +36,7 @@ permissions = {permissions}
         domains: domains.iter().map(|d| d.to_string()).collect(),
         env: BTreeMap::from([("GANDIV5_PERSONAL_ACCESS_TOKEN".to_string(), PAT.to_string())]),
         timeout: Duration::from_secs(60),
+        network: harness::sandbox::Network::Proxy,
     }
 }
 

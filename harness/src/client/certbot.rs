@@ -14,6 +14,7 @@ use super::external::{self, Invocation, ProbeCache};
 use super::placeholders::placeholders_in;
 use super::table::{ClientTable, KeyError};
 use super::types::{ClientContext, ClientRun};
+use crate::sandbox::Network;
 
 /// How to get certbot and its Gandi plugins, for the one-line error of a missing one.
 pub const HOW_TO_GET_CERTBOT: &str = "run `ci/setup` (certbot, certbot-dns-gandi and \
@@ -27,7 +28,7 @@ pub const CERTBOT_ENV: &str = "CERTBOT";
 const CERT_NAME: &str = "gandi-e2e";
 
 /// A configured certbot client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Certbot {
     /// `dns-gandi`, `dns-multi`, or another installed authenticator.
     pub authenticator: String,
@@ -163,7 +164,7 @@ impl Certbot {
             format!("--{plugin}-propagation-seconds"),
             self.propagation_seconds.to_string(),
         ];
-        if plugin == "dns-multi" {
+        if plugin == "dns-multi" && ctx.network == Network::Proxy {
             args.push("--dns-multi-nameservers".into());
             args.push(ctx.mock_dns.to_string());
         }

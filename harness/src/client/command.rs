@@ -11,7 +11,7 @@ use super::table::{ClientTable, KeyError};
 use super::types::{ClientContext, ClientRun};
 
 /// A configured command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CommandClient {
     /// The program (a path, or a name looked up on `PATH`) and its arguments.
     pub argv: Vec<String>,

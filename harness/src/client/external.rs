@@ -19,6 +19,7 @@ use tokio::process::Command;
 
 use super::placeholders::Placeholders;
 use super::types::{ClientContext, ClientRun};
+use crate::sandbox::Network;
 
 /// The variable that marks every process of one client run (value: a run id).
 pub const MARKER_ENV: &str = "GANDI_E2E_CLIENT_RUN";
@@ -108,8 +109,8 @@ pub fn prepare(ctx: &ClientContext<'_>) -> Result<Prepared, String> {
 }
 
 /// The environment every program starts from: nothing of the harness's own but `PATH`, then the
-/// proxy, the CA bundle under every name clients read, its own `HOME` and `TMPDIR`, and the run
-/// marker. A token in the caller's shell never reaches a scenario's client.
+/// CA bundle under every name clients read, its own `HOME` and `TMPDIR`, the run marker, and
+/// the proxy (in the proxy network). A token in the caller's shell never reaches a scenario's client.
 fn base_env(ctx: &ClientContext<'_>, prepared: &Prepared, marker: &str) -> Vec<(String, String)> {
     let bundle = prepared.bundle.display().to_string();
     let mut env = vec![
@@ -120,15 +121,20 @@ fn base_env(ctx: &ClientContext<'_>, prepared: &Prepared, marker: &str) -> Vec<(
             "TMPDIR".into(),
             ctx.workdir.join("tmp").display().to_string(),
         ),
-        ("HTTPS_PROXY".into(), ctx.mock_proxy.to_string()),
-        ("https_proxy".into(), ctx.mock_proxy.to_string()),
-        ("NO_PROXY".into(), "127.0.0.1,localhost".into()),
-        ("no_proxy".into(), "127.0.0.1,localhost".into()),
         ("SSL_CERT_FILE".into(), bundle.clone()),
         ("REQUESTS_CA_BUNDLE".into(), bundle.clone()),
         ("CURL_CA_BUNDLE".into(), bundle),
         (MARKER_ENV.into(), marker.into()),
     ];
+    // In a sandbox Gandi's names are the mock already: no proxy.
+    if ctx.network == Network::Proxy {
+        env.extend([
+            ("HTTPS_PROXY".into(), ctx.mock_proxy.to_string()),
+            ("https_proxy".into(), ctx.mock_proxy.to_string()),
+            ("NO_PROXY".into(), "127.0.0.1,localhost".into()),
+            ("no_proxy".into(), "127.0.0.1,localhost".into()),
+        ]);
+    }
     if let Some(path) = std::env::var_os("PATH") {
         env.push(("PATH".into(), path.to_string_lossy().into_owned()));
     }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::external::{self, Invocation, ProbeCache};
 use super::table::{ClientTable, KeyError};
 use super::types::{ClientContext, ClientRun, ProviderName};
+use crate::sandbox::Network;
 
 /// How to get lego, for the one-line error of a missing binary.
 pub const HOW_TO_GET_LEGO: &str = "run `ci/setup` (Debian's `apt-get install -y lego`), set \
@@ -179,7 +180,7 @@ async fn package_version(binary: &Path) -> Option<(u32, u32, u32)> {
 }
 
 /// A configured lego client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Lego {
     pub provider: ProviderName,
     /// `binary` from the scenario or `--lego`; else `$LEGO`, else `lego` on `PATH`.
@@ -228,10 +229,16 @@ impl Lego {
             ctx.workdir.join("lego").display().to_string(),
             "--dns".into(),
             self.provider.as_str().into(),
-            "--dns.resolvers".into(),
-            ctx.mock_dns.to_string(),
-            flavour.skip_authoritative_check.into(),
         ];
+        // In a sandbox the system resolver is the mock and its nameservers resolve to it: lego
+        // runs as it would at home, its whole propagation check included.
+        if ctx.network == Network::Proxy {
+            options.extend([
+                "--dns.resolvers".into(),
+                ctx.mock_dns.to_string(),
+                flavour.skip_authoritative_check.into(),
+            ]);
+        }
         for d in ctx.domains {
             options.push("--domains".into());
             options.push(d.clone());
@@ -437,6 +444,7 @@ mod tests {
             mock_proxy: "http://127.0.0.1:2",
             mock_ca: Path::new("/tmp/mock.pem"),
             workdir: Path::new("/w"),
+            network: Network::Proxy,
         };
         let v4 = lego.arguments(lego_flavour(Some((4, 9, 1))), &ctx, |a| {
             a.replace("{dns_port}", "5353")
@@ -451,6 +459,13 @@ mod tests {
         assert_eq!(v5[0], "run");
         assert!(v5.contains(&"--dns.propagation.disable-ans".to_string()));
         assert_eq!(v5.last().map(String::as_str), Some("{dns_port}"));
+        // In a sandbox: no resolver, no switch; lego checks propagation as it would at home.
+        let sandboxed = ClientContext {
+            network: Network::Sandbox,
+            ..ctx
+        };
+        let v4 = lego.arguments(lego_flavour(Some((4, 9, 1))), &sandboxed, |a| a.to_string());
+        assert!(!v4.iter().any(|a| a.starts_with("--dns.")), "{v4:?}");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub struct ProgramOverrides {
 }
 
 /// Which client runs the issuance, configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ClientKind {
     /// instant-acme with Rust copies of lego's providers.
     Builtin { provider: ProviderName },

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sandbox::Network;
+
 /// lego's provider names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,6 +52,9 @@ pub struct ClientContext<'a> {
     pub mock_ca: &'a Path,
     /// A folder of this run only, removed afterwards.
     pub workdir: &'a Path,
+    /// The proxy (the client is told where the mock is) or a sandbox (Gandi's names and the
+    /// system resolver are the mock; no proxy, no resolver flags).
+    pub network: Network,
 }
 
 /// What a client run produced.
