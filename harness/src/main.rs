@@ -177,6 +177,14 @@ async fn check(paths: &Paths) -> u8 {
             println!("warning: {}: {e}", s.path.display());
         }
     }
+    if scenarios
+        .iter()
+        .any(|s| s.request.network == Network::Sandbox)
+        && let Err(e) = harness::sandbox::check_available().await
+    {
+        missing += 1;
+        println!("warning: the sandbox scenarios cannot run here: {e}");
+    }
     let warnings = if missing > 0 {
         format!(" ({missing} cannot run here: see the warnings)")
     } else {

@@ -270,3 +270,82 @@ fn run_network_sandbox_runs_a_proxy_scenario_in_a_sandbox() {
     );
     assert!(stdout.contains(", sandbox)"), "{stdout}");
 }
+
+/// Live processes whose command line holds `needle` (zombies are not alive).
+fn alive_with(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(") ").map(|(_, r)| r.starts_with('Z')))
+            .unwrap_or(true);
+        if !zombie && String::from_utf8_lossy(&cmdline).contains(needle) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn ctrl_c_ends_everything_a_sandbox_started() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    if !sandbox_available(&runtime) {
+        return;
+    }
+    // A command that starts a daemon out of its process group, then waits: only the end of the
+    // sandbox's PID namespace can stop the daemon.
+    let needle = format!("300.{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hangs.toml");
+    std::fs::write(
+        &file,
+        format!(
+            r#"description = "hangs"
+network = "sandbox"
+[[gandi.domain]]
+fqdn = "stubber.chat"
+[client]
+kind = "command"
+domains = ["stubber.chat"]
+argv = ["sh", "-c", "setsid sleep {needle} & sleep {needle}"]
+[expect]
+outcome = "success"
+"#
+        ),
+    )
+    .unwrap();
+    let mut child = harness()
+        .args(["run", "--ca", "process"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while alive_with(&needle).len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the sandboxed command never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !alive_with(&needle).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        alive_with(&needle),
+        Vec::<u32>::new(),
+        "outlived the interrupted run"
+    );
+}
