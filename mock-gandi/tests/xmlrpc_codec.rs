@@ -758,7 +758,7 @@ proptest! {
             if params.iter().all(|p| !contains_nan_or_cr(p)) && !call.method_name.contains('\r') {
                 let again = encode_method_call(&call.method_name, &params);
                 let reparsed = parse_method_call(again.as_bytes());
-                prop_assert!(reparsed.is_ok(), "re-encoded call did not parse: {again}");
+                prop_assert_eq!(reparsed, Ok(call), "re-encoded as {}", again);
             }
         }
     }
