@@ -63,6 +63,48 @@ fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed>
     snapshot.map_err(|_| Failed::from("the transcript differs from its snapshot (see above)"))
 }
 
+/// Every scenario has its snapshot, and every snapshot (or pending `.snap.new`) its scenario:
+/// a renamed or deleted scenario cannot leave a stale snapshot behind, nor a new one pass
+/// without one.
+fn snapshots_match_scenarios() -> Result<(), Failed> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let names = |dir: &Path, ext: &str| -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(ext).map(str::to_string)
+            })
+            .collect()
+    };
+    let scenarios = names(&root.join("scenarios"), ".toml");
+    let snapshots = names(&root.join("tests/snapshots"), ".snap");
+    let pending = names(&root.join("tests/snapshots"), ".snap.new");
+    let mut problems = Vec::new();
+    for s in scenarios.difference(&snapshots) {
+        problems.push(format!(
+            "scenarios/{s}.toml has no snapshot tests/snapshots/{s}.snap"
+        ));
+    }
+    for s in snapshots.difference(&scenarios) {
+        problems.push(format!(
+            "tests/snapshots/{s}.snap is an orphan: no scenarios/{s}.toml"
+        ));
+    }
+    for s in &pending {
+        problems.push(format!(
+            "tests/snapshots/{s}.snap.new is pending: review it (cargo insta review) or delete it"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
 fn main() {
     // A sandbox scenario runs this binary again inside its sandbox.
     if let Some(code) = harness::runner::sandbox_child() {
@@ -89,6 +131,11 @@ fn main() {
                 run_one(&path, &runtime)
             })
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut trials = trials;
+    trials.push(Trial::test(
+        "snapshots::every_scenario_has_one_and_none_is_an_orphan",
+        snapshots_match_scenarios,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }

@@ -74,10 +74,7 @@ async fn nothing_is_left_running_after_a_failed_or_timed_out_issuance() {
         );
         let report = run_scenario(&failing, kind).await;
         assert!(report.passed, "{:?}", report.failures);
-        assert!(
-            pebble_children().is_empty(),
-            "{kind}: a Pebble outlived a failed issuance"
-        );
+        nothing_left(kind, containers_before, "a failed issuance").await;
 
         // Cut a run short once its Pebble exists: the future is dropped mid-flight, as the
         // runner does on its per-scenario timeout and on Ctrl-C.
@@ -98,21 +95,27 @@ async fn nothing_is_left_running_after_a_failed_or_timed_out_issuance() {
             () = pebble_appeared => true,
         };
         assert!(cut, "{kind}: the run finished before its Pebble was seen");
-        // Container removal happens on a helper thread; give it a moment.
-        for _ in 0..50 {
-            if pebble_children().is_empty() && docker_containers_of_ours() == containers_before {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(
-            pebble_children().is_empty(),
-            "{kind}: a Pebble outlived a timed-out issuance"
-        );
-        assert_eq!(
-            docker_containers_of_ours(),
-            containers_before,
-            "{kind}: a container outlived the issuance"
-        );
+        nothing_left(kind, containers_before, "an issuance cut short").await;
     }
+}
+
+/// After each step, for either backend: no Pebble process of ours and no container of ours
+/// beyond those there before. Container removal happens on a helper thread: a few seconds
+/// are allowed.
+async fn nothing_left(kind: CaKind, containers_before: Option<usize>, after: &str) {
+    for _ in 0..50 {
+        if pebble_children().is_empty() && docker_containers_of_ours() == containers_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        pebble_children().is_empty(),
+        "{kind}: a Pebble process outlived {after}"
+    );
+    assert_eq!(
+        docker_containers_of_ours(),
+        containers_before,
+        "{kind}: a container outlived {after}"
+    );
 }
