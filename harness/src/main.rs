@@ -133,9 +133,14 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
         );
         return Err(2);
     }
+    // Paths on the command line are relative to the folder the user is in.
+    let absolute = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| std::path::absolute(p).unwrap_or(p.clone()))
+    };
     let overrides = ProgramOverrides {
-        lego: paths.lego.clone(),
-        certbot: paths.certbot.clone(),
+        lego: absolute(&paths.lego),
+        certbot: absolute(&paths.certbot),
     };
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();

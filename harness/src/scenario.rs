@@ -172,8 +172,9 @@ impl Scenario {
             )
         })?;
 
-        let client =
+        let mut client =
             ClientKind::from_table(&raw.client).map_err(|e| err(at(e.span.clone()), e.message))?;
+        client.resolve_paths(path.parent().unwrap_or(Path::new(".")));
         let outcome_line = raw.expect.outcome.span();
         match raw.expect.outcome.get_ref() {
             Outcome::Issued if !client.can_issue() => {

@@ -34,6 +34,9 @@ pub struct Note {
     pub fault_code: Option<i64>,
     /// The kind of credential that authenticated (`pat`, `apikey`, `v4-key`), if one did.
     pub auth: Option<&'static str>,
+    /// The request body as the handler read it (UTF-8, lossy), for in-process comparisons of
+    /// what clients sent (the harness's twin runs).
+    pub body: Option<String>,
 }
 
 /// One HTTP request as the journal keeps it.
@@ -56,6 +59,10 @@ pub struct RequestEntry {
     pub auth: Option<&'static str>,
     /// True when the request came through the HTTPS proxy.
     pub proxied: bool,
+    /// The request body (XML-RPC calls, LiveDNS writes), kept in process only: it may carry
+    /// a key, and `GET /_mock/requests` shows no secret.
+    #[serde(skip)]
+    pub body: Option<String>,
 }
 
 /// One DNS query as the journal keeps it.

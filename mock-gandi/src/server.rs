@@ -149,6 +149,7 @@ async fn journal_layer(State(state): State<AppState>, request: Request, next: Ne
         fault_code: note.fault_code,
         auth: note.auth,
         proxied,
+        body: note.body,
     });
     response
 }

@@ -1,18 +1,38 @@
-//! The built-in ACME client: instant-acme for ACME, and Rust copies of lego's two Gandi
-//! providers for DNS. It follows lego's order: present every challenge, then validate, then
-//! clean every challenge up, and reports errors with lego's texts.
+//! The built-in ACME client: instant-acme for ACME, and Rust copies of lego v5's two Gandi
+//! providers for DNS, driven the way lego v5 drives them (`certificate/certificates.go`
+//! `Certifier.Obtain`, `challenge/resolver/prober.go` `parallelSolve`,
+//! `challenge/dns01/dns_challenge.go`):
+//!
+//! 1. present every challenge (`PreSolve`), recording each failure against its name;
+//! 2. for each name that presented, in turn: find the record's name again (CNAME), wait one
+//!    polling interval, check that the resolver serves the value (until the propagation
+//!    timeout), then tell the CA and poll that authorization;
+//! 3. clean up every challenge (before finalization; a failure is a warning);
+//! 4. if any name failed: deactivate the authorizations that are not valid and fail with
+//!    `obtain certificate: resolver: one or more domains had a problem: [name: error] ...`;
+//!    else finalize and download the chain.
+//!
+//! Two deliberate differences, both about time, not about what is sent: names are taken in the
+//! order they were asked for (lego takes the CA's order, which Pebble does not keep stable from
+//! run to run), and the CA is polled every few milliseconds (lego waits the `Retry-After`, or
+//! 5 s when the CA sends none, as Pebble 2.4 does). The polling interval before a propagation
+//! check is 0 unless the scenario sets `GANDI_POLLING_INTERVAL` / `GANDIV5_POLLING_INTERVAL`,
+//! as for the `lego` kind: the mock has no lag.
 
-use std::time::Duration;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use instant_acme::{
     Account, AuthorizationStatus, ChallengeType, Identifier, NewAccount, NewOrder, OrderStatus,
-    RetryPolicy,
+    Problem, RetryPolicy,
 };
 
 use super::gandi_v4::GandiV4;
 use super::gandi_v5::GandiV5;
-use super::http::HttpClient;
+use super::lego_env::LegoEnv;
 use super::types::{ClientContext, ClientRun, ProviderName};
+use super::zone::Dns01;
 
 /// A configured provider.
 enum Provider {
@@ -34,6 +54,21 @@ impl Provider {
             Provider::V5(p) => p.cleanup(domain).await,
         }
     }
+
+    /// `Timeout()`: (propagation timeout, polling interval).
+    fn propagation(&self) -> (Duration, Duration) {
+        match self {
+            Provider::V4(p) => p.propagation,
+            Provider::V5(p) => p.propagation,
+        }
+    }
+
+    fn warnings(&self) -> &[String] {
+        match self {
+            Provider::V4(p) => &p.warnings,
+            Provider::V5(p) => &p.warnings,
+        }
+    }
 }
 
 /// An issued certificate.
@@ -41,84 +76,164 @@ impl Provider {
 pub struct Issued {
     pub chain_pem: String,
     pub key_pem: String,
-    /// Clean-up errors: lego logs them as warnings and still succeeds.
+    /// What lego logs as warnings (clean-up failures, deprecations) and still succeeds.
     pub warnings: Vec<String>,
 }
 
-/// The built-in client's failure, with lego's text.
-pub type Failure = String;
-
-fn provider(name: ProviderName, ctx: &ClientContext<'_>) -> Result<Provider, Failure> {
-    let env = ctx.env;
-    let http = HttpClient::new(Duration::from_secs(10));
-    Ok(match name {
-        ProviderName::Gandi => Provider::V4(GandiV4::from_env(
-            env,
-            format!("{}/xmlrpc/", ctx.mock_api),
-            ctx.mock_dns,
-            http,
-        )?),
-        ProviderName::Gandiv5 => Provider::V5(GandiV5::from_env(
-            env,
-            format!("{}/v5/livedns", ctx.mock_api),
-            ctx.mock_dns,
-            http,
-        )?),
-    })
+/// The built-in client's failure: lego's text, then its warnings.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub error: String,
+    pub warnings: Vec<String>,
 }
 
-/// One presented challenge, to validate and clean up later.
-struct Presented {
-    /// The name without `*.`: the TXT record goes to `_acme-challenge.<domain>`.
-    domain: String,
-    /// The identifier as lego prints it (`*.example.com` for a wildcard).
-    shown: String,
+impl From<String> for Failure {
+    fn from(error: String) -> Self {
+        Failure {
+            error,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// How long the CA is polled between two looks at an authorization or the order.
+const ACME_POLL: Duration = Duration::from_millis(20);
+/// The shortest wait between two propagation checks (lego's wait.For would spin at 0).
+const MIN_PROPAGATION_POLL: Duration = Duration::from_millis(50);
+
+/// `setupDNS` in lego's CLI: the provider from the scenario's variables. The polling interval
+/// is 0 unless the scenario gives one (the mock has no propagation lag).
+fn provider(name: ProviderName, ctx: &ClientContext<'_>) -> Result<(Provider, Arc<Dns01>), String> {
+    let mut env = ctx.env.clone();
+    let interval = match name {
+        ProviderName::Gandi => "GANDI_POLLING_INTERVAL",
+        ProviderName::Gandiv5 => "GANDIV5_POLLING_INTERVAL",
+    };
+    env.entry(interval.to_string())
+        .or_insert_with(|| "0".into());
+    let lego = LegoEnv::new(&env);
+    let dns = Arc::new(Dns01::new(
+        ctx.mock_dns,
+        !lego.bool("LEGO_DISABLE_CNAME_SUPPORT"),
+    ));
+    let built = match name {
+        ProviderName::Gandi => {
+            GandiV4::from_env(&lego, format!("{}/xmlrpc/", ctx.mock_api), dns.clone())
+                .map(Provider::V4)
+        }
+        ProviderName::Gandiv5 => {
+            GandiV5::from_env(&lego, format!("{}/v5/livedns", ctx.mock_api), dns.clone())
+                .map(Provider::V5)
+        }
+    };
+    built.map(|p| (p, dns)).map_err(|e| {
+        format!("registration: set up client: setup challenges: DNS challenge provider: {e}")
+    })
 }
 
 /// Runs one issuance as a client run: lego's error text and warnings are its output.
 pub async fn run(name: ProviderName, ctx: &ClientContext<'_>) -> ClientRun {
     let client = format!("builtin {}", name.as_str());
     match issue(name, ctx).await {
-        Ok(issued) => {
-            let warnings: Vec<String> = issued
-                .warnings
-                .iter()
-                .map(|w| format!("[WARN] {w}"))
-                .collect();
+        Ok(issued) => ClientRun {
+            client,
+            ended: None,
+            result: Ok(()),
+            output: issued.warnings.join("\n"),
+            error_lines: issued.warnings,
+            certificate: Ok(issued.chain_pem),
+        },
+        Err(failure) => {
+            let mut lines: Vec<String> = failure.error.lines().map(str::to_string).collect();
+            lines.extend(failure.warnings);
             ClientRun {
                 client,
                 ended: None,
-                result: Ok(()),
-                output: warnings.join("\n"),
-                error_lines: warnings,
-                certificate: Ok(issued.chain_pem),
+                result: Err(failure.error),
+                output: lines.join("\n"),
+                error_lines: lines,
+                certificate: Err("the issuance failed".into()),
             }
         }
-        Err(e) => ClientRun {
-            client,
-            ended: None,
-            result: Err(e.clone()),
-            error_lines: e.lines().map(str::to_string).collect(),
-            output: e,
-            certificate: Err("the issuance failed".into()),
-        },
     }
 }
 
 /// Runs one issuance for `ctx.domains` with the provider `name` configured from `ctx.env`.
 pub async fn issue(name: ProviderName, ctx: &ClientContext<'_>) -> Result<Issued, Failure> {
-    let provider = provider(name, ctx)?;
+    let (provider, dns) = provider(name, ctx)?;
     let timeout = ctx.timeout;
-    tokio::time::timeout(timeout, issue_with(&provider, ctx))
-        .await
-        .map_err(|_| format!("the issuance did not finish within {}s", timeout.as_secs()))?
+    let mut warnings = provider.warnings().to_vec();
+    let outcome = tokio::time::timeout(timeout, obtain(&provider, &dns, ctx, &mut warnings)).await;
+    let result = match outcome {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "the issuance did not finish within {}s",
+            timeout.as_secs()
+        )),
+    };
+    match result {
+        Ok((chain_pem, key_pem)) => Ok(Issued {
+            chain_pem,
+            key_pem,
+            warnings,
+        }),
+        Err(error) => Err(Failure { error, warnings }),
+    }
 }
 
-async fn issue_with(provider: &Provider, ctx: &ClientContext<'_>) -> Result<Issued, Failure> {
-    let (domains, timeout) = (ctx.domains, ctx.timeout);
-    let acme = |e: instant_acme::Error| format!("acme: error: {e}");
+/// One name to solve.
+struct Solver {
+    /// `challenge.GetTargetedDomain`: `*.example.com` for a wildcard.
+    shown: String,
+    /// `authz.Identifier.Value`: the name without `*.`.
+    domain: String,
+    /// The TXT value (the key authorization's digest).
+    value: String,
+}
+
+/// `acme.ProblemDetails.Error()` for a problem embedded in a challenge (no method or URL).
+fn problem_text(p: &Problem) -> String {
+    let mut text = format!(
+        "acme: error: {} :: {} :: {}",
+        p.status.unwrap_or(0),
+        p.r#type.as_deref().unwrap_or(""),
+        p.detail.as_deref().unwrap_or("")
+    );
+    for sub in &p.subproblems {
+        text.push_str(&format!(
+            ", problem: {:?} :: {}",
+            sub.r#type.as_deref().unwrap_or(""),
+            sub.detail.as_deref().unwrap_or("")
+        ));
+    }
+    text
+}
+
+/// An instant-acme error as lego would print the ACME error behind it.
+fn acme_text(e: instant_acme::Error) -> String {
+    match e {
+        instant_acme::Error::Api(p) => problem_text(&p),
+        other => format!("acme: error: {other}"),
+    }
+}
+
+/// `errutils.DomainsError` with its prefix.
+fn domains_error(prefix: &str, failures: &BTreeMap<String, String>) -> String {
+    let mut text = format!("{prefix}: one or more domains had a problem:");
+    for (domain, error) in failures {
+        text.push_str(&format!(" [{domain}: {error}]"));
+    }
+    text
+}
+
+async fn obtain(
+    provider: &Provider,
+    dns: &Dns01,
+    ctx: &ClientContext<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(String, String), String> {
     let (account, _) = Account::builder_with_root(ctx.acme_ca)
-        .map_err(acme)?
+        .map_err(acme_text)?
         .create(
             &NewAccount {
                 contact: &[],
@@ -129,124 +244,215 @@ async fn issue_with(provider: &Provider, ctx: &ClientContext<'_>) -> Result<Issu
             None,
         )
         .await
-        .map_err(acme)?;
-    let identifiers: Vec<Identifier> = domains.iter().map(|d| Identifier::Dns(d.clone())).collect();
+        .map_err(|e| format!("registration: {}", acme_text(e)))?;
+    let identifiers: Vec<Identifier> = ctx
+        .domains
+        .iter()
+        .map(|d| Identifier::Dns(d.clone()))
+        .collect();
     let mut order = account
         .new_order(&NewOrder::new(&identifiers))
         .await
-        .map_err(acme)?;
+        .map_err(|e| format!("obtain certificate: {}", acme_text(e)))?;
 
-    // Present every pending challenge first, as lego does with DNS-01, in the order the names
-    // were asked for (the CA's order of authorizations is not stable, the transcript must be).
-    let mut pending = Vec::new();
-    let mut failures = Vec::new();
+    // The prober's first pass: one solver per authorization that is not valid yet.
+    let mut failures = BTreeMap::new();
+    let mut solvers = Vec::new();
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
-        let mut authz = authz.map_err(acme)?;
-        if authz.status != AuthorizationStatus::Pending {
-            continue;
-        }
-        let identifier = authz.identifier();
-        let shown = identifier.to_string();
-        let Identifier::Dns(domain) = identifier.identifier.clone() else {
-            continue;
-        };
-        let Some(challenge) = authz.challenge(ChallengeType::Dns01) else {
-            failures.push(format!("[{shown}] acme: could not find solver for: dns-01"));
-            continue;
-        };
-        let value = challenge.key_authorization().dns_value();
-        pending.push((Presented { domain, shown }, value));
-    }
-    pending.sort_by_key(|(p, _)| {
-        domains
-            .iter()
-            .position(|d| d.eq_ignore_ascii_case(&p.shown))
-    });
-    let mut presented = Vec::new();
-    for (p, value) in pending {
-        match provider.present(&p.domain, &value).await {
-            Ok(()) => presented.push(p),
-            Err(e) => failures.push(format!("[{}] acme: error presenting token: {e}", p.shown)),
-        }
-    }
-
-    let result = if failures.is_empty() {
-        validate_and_finalize(&mut order, timeout).await
-    } else {
-        Err(failures.join("\n"))
-    };
-
-    // Clean up everything that was presented, whatever happened.
-    let mut warnings = Vec::new();
-    for p in &presented {
-        if let Err(e) = provider.cleanup(&p.domain).await {
-            warnings.push(format!("[{}] acme: cleaning up failed: {e}", p.shown));
-        }
-    }
-    result.map(|(chain_pem, key_pem)| Issued {
-        chain_pem,
-        key_pem,
-        warnings,
-    })
-}
-
-async fn validate_and_finalize(
-    order: &mut instant_acme::Order,
-    timeout: Duration,
-) -> Result<(String, String), Failure> {
-    let acme = |e: instant_acme::Error| format!("acme: error: {e}");
-    let mut authorizations = order.authorizations();
-    while let Some(authz) = authorizations.next().await {
-        let mut authz = authz.map_err(acme)?;
-        if authz.status != AuthorizationStatus::Pending {
-            continue;
-        }
-        if let Some(mut challenge) = authz.challenge(ChallengeType::Dns01) {
-            challenge.set_ready().await.map_err(acme)?;
-        }
-    }
-    let retries = RetryPolicy::new()
-        .initial_delay(Duration::from_millis(20))
-        .backoff(1.25)
-        .timeout(timeout);
-    // An invalid order comes back as an error or as a status, depending on the server's
-    // answer; either way the reasons are in the authorizations.
-    match order.poll_ready(&retries).await {
-        Ok(OrderStatus::Ready) => {}
-        Ok(_) => return Err(describe_invalid(order, None).await),
-        Err(e) => return Err(describe_invalid(order, Some(acme(e))).await),
-    }
-    let key_pem = order.finalize().await.map_err(acme)?;
-    let chain_pem = order.poll_certificate(&retries).await.map_err(acme)?;
-    Ok((chain_pem, key_pem))
-}
-
-/// lego's rendering of failed authorizations:
-/// `[name] acme: error: 403 :: urn:ietf:params:acme:error:unauthorized :: detail`.
-async fn describe_invalid(order: &mut instant_acme::Order, error: Option<Failure>) -> Failure {
-    let mut lines = Vec::new();
-    let mut authorizations = order.authorizations();
-    while let Some(authz) = authorizations.next().await {
-        let Ok(authz) = authz else { continue };
+        let mut authz = authz.map_err(|e| format!("obtain certificate: {}", acme_text(e)))?;
+        let shown = authz.identifier().to_string();
         if authz.status == AuthorizationStatus::Valid {
             continue;
         }
-        let shown = authz.identifier().to_string();
-        for challenge in &authz.challenges {
-            if let Some(problem) = &challenge.error {
-                lines.push(format!(
-                    "[{shown}] acme: error: {} :: {} :: {}",
-                    problem.status.unwrap_or(403),
-                    problem.r#type.as_deref().unwrap_or(""),
-                    problem.detail.as_deref().unwrap_or("")
-                ));
+        let Identifier::Dns(domain) = authz.identifier().identifier.clone() else {
+            continue;
+        };
+        match authz.challenge(ChallengeType::Dns01) {
+            Some(challenge) => solvers.push(Solver {
+                shown,
+                domain,
+                value: challenge.key_authorization().dns_value(),
+            }),
+            None => {
+                failures.insert(shown, "prober: could not determine solvers".to_string());
             }
         }
     }
-    if lines.is_empty() {
-        error.unwrap_or_else(|| "acme: error: the order became invalid".to_string())
-    } else {
-        lines.join("\n")
+    solvers.sort_by_key(|s| {
+        ctx.domains
+            .iter()
+            .position(|d| d.eq_ignore_ascii_case(&s.shown))
+    });
+
+    // parallelSolve: present everything first.
+    for s in &solvers {
+        if let Err(e) = provider.present(&s.domain, &s.value).await {
+            failures.insert(
+                s.shown.clone(),
+                format!("dns01: error presenting token ({}): {e}", s.shown),
+            );
+        }
     }
+    // Then solve what presented, one name at a time.
+    for s in &solvers {
+        if failures.contains_key(&s.shown) {
+            continue;
+        }
+        if let Err(e) = solve(provider, dns, &mut order, s).await {
+            failures.insert(s.shown.clone(), e);
+        }
+    }
+    // The deferred clean-up, for every name, before anything else.
+    for s in &solvers {
+        if let Err(e) = provider.cleanup(&s.domain).await {
+            warnings.push(format!(
+                "level=WARN msg=\"Cleaning up failed.\" domain={} error={e:?}",
+                s.shown
+            ));
+        }
+    }
+    if !failures.is_empty() {
+        deactivate_authorizations(&mut order, warnings).await;
+        return Err(format!(
+            "obtain certificate: {}",
+            domains_error("resolver", &failures)
+        ));
+    }
+    finalize(&mut order, ctx).await.map_err(|e| {
+        let all: BTreeMap<String, String> = solvers
+            .iter()
+            .map(|s| (s.shown.clone(), e.clone()))
+            .collect();
+        format!(
+            "obtain certificate: {}",
+            domains_error("certificates", &all)
+        )
+    })
+}
+
+/// dns01's `Solve` for one name: the effective FQDN again, one polling interval, the
+/// propagation check until the timeout, then `validate`.
+async fn solve(
+    provider: &Provider,
+    dns: &Dns01,
+    order: &mut instant_acme::Order,
+    s: &Solver,
+) -> Result<(), String> {
+    let fqdn = dns.effective_fqdn(&s.domain).await;
+    let (timeout, interval) = provider.propagation();
+    tokio::time::sleep(interval).await;
+    // `wait.For`: check, else wait an interval, until the time is up.
+    let started = Instant::now();
+    let mut last_error = None;
+    loop {
+        if started.elapsed() >= timeout {
+            return Err(match last_error {
+                Some(e) => format!("dns01: time limit exceeded: last error: {e}"),
+                None => "dns01: time limit exceeded".into(),
+            });
+        }
+        match dns.check_propagation(&fqdn, &s.value).await {
+            Ok(()) => break,
+            Err(e) => last_error = Some(e),
+        }
+        tokio::time::sleep(interval.max(MIN_PROPAGATION_POLL)).await;
+    }
+    validate(order, &s.shown).await
+}
+
+/// `validate`: tell the CA the challenge is ready, then poll this authorization.
+async fn validate(order: &mut instant_acme::Order, shown: &str) -> Result<(), String> {
+    {
+        let mut authorizations = order.authorizations();
+        while let Some(authz) = authorizations.next().await {
+            let mut authz = authz.map_err(acme_text)?;
+            if authz.identifier().to_string() != shown {
+                continue;
+            }
+            let Some(mut challenge) = authz.challenge(ChallengeType::Dns01) else {
+                return Err("prober: could not determine solvers".into());
+            };
+            challenge.set_ready().await.map_err(|e| match e {
+                instant_acme::Error::Api(p) => format!("invalid challenge: {}", problem_text(&p)),
+                other => format!("failed to initiate the challenge: {}", acme_text(other)),
+            })?;
+            break;
+        }
+    }
+    loop {
+        let mut authorizations = order.authorizations();
+        while let Some(authz) = authorizations.next().await {
+            let mut authz = authz.map_err(acme_text)?;
+            if authz.identifier().to_string() != shown {
+                continue;
+            }
+            let state = authz.refresh().await.map_err(acme_text)?;
+            match state.status {
+                AuthorizationStatus::Valid => return Ok(()),
+                AuthorizationStatus::Pending => {}
+                AuthorizationStatus::Invalid => {
+                    let problem = state
+                        .challenges
+                        .iter()
+                        .find_map(|c| c.error.as_ref().map(problem_text));
+                    return Err(match problem {
+                        Some(p) => format!("invalid authorization: {p}"),
+                        None => "invalid authorization".into(),
+                    });
+                }
+                other => {
+                    return Err(format!(
+                        "the authorization state {}",
+                        format!("{other:?}").to_ascii_lowercase()
+                    ));
+                }
+            }
+        }
+        tokio::time::sleep(ACME_POLL).await;
+    }
+}
+
+/// `deactivateAuthorizations`: every authorization that is not valid is deactivated.
+async fn deactivate_authorizations(order: &mut instant_acme::Order, warnings: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    let mut authorizations = order.authorizations();
+    while let Some(authz) = authorizations.next().await {
+        let Ok(mut authz) = authz else { continue };
+        if !seen.insert(authz.url().to_string()) {
+            continue;
+        }
+        let status = match authz.refresh().await {
+            Ok(state) => state.status,
+            Err(_) => continue,
+        };
+        if status == AuthorizationStatus::Valid || status != AuthorizationStatus::Pending {
+            // Valid ones are kept, as lego does; an invalid one cannot be deactivated.
+            continue;
+        }
+        if authz.deactivate().await.is_err() {
+            warnings.push(format!(
+                "level=WARN msg=\"Unable to deactivate the authorization.\" url={}",
+                authz.url()
+            ));
+        }
+    }
+}
+
+/// Finalization and the chain (lego: `getForOrder`).
+async fn finalize(
+    order: &mut instant_acme::Order,
+    ctx: &ClientContext<'_>,
+) -> Result<(String, String), String> {
+    let retries = RetryPolicy::new()
+        .initial_delay(ACME_POLL)
+        .backoff(1.25)
+        .timeout(ctx.timeout);
+    match order.poll_ready(&retries).await.map_err(acme_text)? {
+        OrderStatus::Ready => {}
+        other => return Err(format!("the order is {other:?}, not ready")),
+    }
+    let key_pem = order.finalize().await.map_err(acme_text)?;
+    let chain_pem = order.poll_certificate(&retries).await.map_err(acme_text)?;
+    Ok((chain_pem, key_pem))
 }

@@ -1,16 +1,18 @@
-//! The built-in `gandi` provider: what lego's `gandi` provider (legacy v4 XML-RPC) sends, in
-//! the same order, with the same request bodies (Go's `xml.MarshalIndent`, no `<params>`
-//! wrapper) and the same error texts. It reads answers the way lego does: fixed paths, only
-//! `<int>`, `<string>` and `<boolean>`, anything else reads as zero.
+//! The built-in `gandi` provider: what lego v5's `gandi` provider (legacy v4 XML-RPC;
+//! `providers/dns/gandi/gandi.go`, `internal/client.go`, `internal/types.go`) sends, in the
+//! same order, with the same request bodies (`xml.Header`, then Go's `xml.Encoder` indented by
+//! two spaces, no `<params>` wrapper) and the same error texts. It reads answers the way lego
+//! does: fixed paths, only `<int>`, `<string>` and `<boolean>`, anything else reads as zero.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::Method;
 
 use super::http::HttpClient;
-use super::zone;
+use super::lego_env::{LegoEnv, parse_bool};
+use super::zone::{Dns01, extract_sub_domain};
 
 /// lego's minimum TTL for Gandi; lower values are raised to it silently.
 const MIN_TTL: i64 = 300;
@@ -22,10 +24,16 @@ enum Param {
     Struct(Vec<(&'static str, Param)>),
 }
 
-/// Go's `xml.EscapeText`.
+/// Go's `xml.EscapeText`: the five entities, tab and line breaks as character references,
+/// and any character XML cannot carry as U+FFFD.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
+        let allowed = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+        if !allowed {
+            out.push('\u{FFFD}');
+            continue;
+        }
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -63,7 +71,8 @@ fn write_value(out: &mut String, indent: usize, param: &Param) {
 
 /// The body lego sends for a call.
 fn method_call(method: &str, params: &[Param]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\"?>\n<methodCall>\n");
+    // `xml.Header`.
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodCall>\n");
     out.push_str(&format!("  <methodName>{}</methodName>\n", escape(method)));
     for p in params {
         out.push_str("  <param>\n");
@@ -91,15 +100,44 @@ fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree:
     node.children().find(|c| c.has_tag_name(name))
 }
 
+/// All the character data of an element, untrimmed (Go concatenates text and CDATA).
 fn text_of(node: Option<roxmltree::Node<'_, '_>>) -> String {
-    node.and_then(|n| n.text()).unwrap_or("").trim().to_string()
+    node.map(|n| {
+        n.descendants()
+            .filter(|d| d.is_text())
+            .filter_map(|d| d.text())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
-fn int_of(node: Option<roxmltree::Node<'_, '_>>) -> i64 {
-    text_of(node).parse().unwrap_or(0)
+/// `<int>` as Go's decoder reads it: trimmed, empty is 0, anything else must parse.
+fn int_of(node: Option<roxmltree::Node<'_, '_>>) -> Result<i64, String> {
+    let text = text_of(node);
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(0);
+    }
+    text.parse()
+        .map_err(|_| format!("unmarshal error: strconv.ParseInt: parsing {text:?}: invalid syntax"))
+}
+
+/// `<boolean>` as Go's decoder reads it (`strconv.ParseBool`): empty is false.
+fn bool_of(node: Option<roxmltree::Node<'_, '_>>) -> Result<bool, String> {
+    let text = text_of(node);
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(false);
+    }
+    parse_bool(text).ok_or_else(|| {
+        format!("unmarshal error: strconv.ParseBool: parsing {text:?}: invalid syntax")
+    })
 }
 
 fn parse_answer(body: &str) -> Result<Answer, String> {
+    if body.trim().is_empty() {
+        return Err("unmarshal error: EOF".into());
+    }
     let doc = roxmltree::Document::parse(body).map_err(|e| format!("unmarshal error: {e}"))?;
     let root = doc.root_element();
     let mut answer = Answer::default();
@@ -108,26 +146,34 @@ fn parse_answer(body: &str) -> Result<Answer, String> {
             .and_then(|v| child(v, "struct"))
             .into_iter()
             .flat_map(|s| s.children().filter(|c| c.has_tag_name("member")));
+        // The last member of each kind wins, as Go's decoder assigns in order.
         for member in members {
             let value = child(member, "value");
             if let Some(i) = value.and_then(|v| child(v, "int")) {
-                answer.fault_code = int_of(Some(i));
+                answer.fault_code = int_of(Some(i))?;
             }
             if let Some(s) = value.and_then(|v| child(v, "string")) {
                 answer.fault_string = text_of(Some(s));
             }
         }
     }
-    if let Some(value) = child(root, "params")
-        .and_then(|p| child(p, "param"))
-        .and_then(|p| child(p, "value"))
-    {
-        answer.int = int_of(child(value, "int"));
-        answer.boolean = matches!(text_of(child(value, "boolean")).as_str(), "1" | "true");
+    let params = child(root, "params")
+        .into_iter()
+        .flat_map(|p| p.children().filter(|c| c.has_tag_name("param")));
+    for param in params {
+        let Some(value) = child(param, "value") else {
+            continue;
+        };
+        if let Some(i) = child(value, "int") {
+            answer.int = int_of(Some(i))?;
+        }
+        if let Some(b) = child(value, "boolean") {
+            answer.boolean = bool_of(Some(b))?;
+        }
         if let Some(s) = child(value, "struct") {
             for member in s.children().filter(|c| c.has_tag_name("member")) {
                 let name = text_of(child(member, "name"));
-                let v = int_of(child(member, "value").and_then(|v| child(v, "int")));
+                let v = int_of(child(member, "value").and_then(|v| child(v, "int")))?;
                 answer.members.insert(name, v);
             }
         }
@@ -147,8 +193,12 @@ pub struct GandiV4 {
     url: String,
     api_key: String,
     ttl: i64,
-    dns: SocketAddr,
+    /// `Timeout()`: the propagation timeout and polling interval dns01 uses.
+    pub(crate) propagation: (Duration, Duration),
+    dns: Arc<Dns01>,
     state: Mutex<State>,
+    /// What lego logs while configuring (unreadable `_FILE`s).
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Default)]
@@ -158,32 +208,26 @@ struct State {
 }
 
 impl GandiV4 {
-    /// Configured from lego's variables: `GANDI_API_KEY` (required), `GANDI_TTL`.
-    pub fn from_env(
-        env: &BTreeMap<String, String>,
-        url: String,
-        dns: SocketAddr,
-        http: HttpClient,
-    ) -> Result<Self, String> {
-        let api_key = match env.get("GANDI_API_KEY") {
-            Some(k) if !k.is_empty() => k.clone(),
-            _ => {
-                return Err(
-                    "gandi: some credentials information are missing: GANDI_API_KEY".into(),
-                );
-            }
-        };
-        let ttl = env
-            .get("GANDI_TTL")
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(MIN_TTL);
+    /// `NewDNSProvider`: `GANDI_API_KEY` (required), `GANDI_TTL` (300), `GANDI_PROPAGATION_TIMEOUT`
+    /// (2400 s), `GANDI_POLLING_INTERVAL` (60 s), `GANDI_HTTP_TIMEOUT` (60 s), each also from its
+    /// `_FILE`.
+    pub fn from_env(env: &LegoEnv<'_>, url: String, dns: Arc<Dns01>) -> Result<Self, String> {
+        let api_key = env.get_or_file("GANDI_API_KEY");
+        if api_key.is_empty() {
+            return Err("gandi: some credentials information are missing: GANDI_API_KEY".into());
+        }
         Ok(Self {
-            http,
+            http: HttpClient::new(env.seconds_or("GANDI_HTTP_TIMEOUT", Duration::from_secs(60))),
             url,
             api_key,
-            ttl,
+            ttl: env.int_or("GANDI_TTL", MIN_TTL),
+            propagation: (
+                env.seconds_or("GANDI_PROPAGATION_TIMEOUT", Duration::from_secs(40 * 60)),
+                env.seconds_or("GANDI_POLLING_INTERVAL", Duration::from_secs(60)),
+            ),
             dns,
             state: Mutex::new(State::default()),
+            warnings: env.warnings(),
         })
     }
 
@@ -200,7 +244,7 @@ impl GandiV4 {
                 Some(body.into_bytes()),
             )
             .await
-            .map_err(|e| format!("HTTP Post Error: {e}"))?;
+            .map_err(|e| format!("unable to communicate with the API server: error: {e}"))?;
         let answer = parse_answer(&String::from_utf8_lossy(&reply.body))?;
         if answer.fault_code != 0 {
             return Err(format!(
@@ -214,9 +258,11 @@ impl GandiV4 {
     /// lego's `Present`: find the zone, clone it, add the TXT record to a new version of the
     /// clone, activate it and point the domain at the clone.
     pub async fn present(&self, domain: &str, value: &str) -> Result<(), String> {
-        let fqdn = format!("_acme-challenge.{domain}.");
+        let fqdn = self.dns.effective_fqdn(domain).await;
         let ttl = self.ttl.max(MIN_TTL);
-        let auth_zone = zone::find_zone(&fqdn, self.dns)
+        let auth_zone = self
+            .dns
+            .find_zone_by_fqdn(&fqdn)
             .await
             .map_err(|e| format!("gandi: could not find zone for domain {domain:?}: {e}"))?;
         let answer = self
@@ -227,12 +273,7 @@ impl GandiV4 {
         if zone_id == 0 {
             return Err(format!("gandi: could not find zone_id for {auth_zone}"));
         }
-        let sub = fqdn
-            .strip_suffix(&format!(".{auth_zone}"))
-            .map(str::to_string)
-            .ok_or_else(|| {
-                format!("gandi: no subdomain because the domain and the zone are identical: {fqdn}")
-            })?;
+        let sub = extract_sub_domain(&fqdn, &auth_zone).map_err(|e| format!("gandi: {e}"))?;
         {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             if !state.zones.insert(auth_zone.clone()) {
@@ -338,9 +379,10 @@ impl GandiV4 {
         Ok(new_zone_id)
     }
 
-    /// lego's `CleanUp`: point the domain back at its zone and delete the clone.
+    /// lego's `CleanUp`: point the domain back at its zone (the answer must name that zone)
+    /// and delete the clone.
     pub async fn cleanup(&self, domain: &str) -> Result<(), String> {
-        let fqdn = format!("_acme-challenge.{domain}.");
+        let fqdn = self.dns.effective_fqdn(domain).await;
         let entry = {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let Some(entry) = state.fqdns.remove(&fqdn) else {
@@ -349,15 +391,23 @@ impl GandiV4 {
             state.zones.remove(&entry.auth_zone);
             entry
         };
-        self.call(
-            "domain.zone.set",
-            vec![
-                Param::Str(entry.auth_zone.clone()),
-                Param::Int(entry.zone_id),
-            ],
-        )
-        .await
-        .map_err(|e| format!("gandi: {e}"))?;
+        let domain_info = self
+            .call(
+                "domain.zone.set",
+                vec![
+                    Param::Str(entry.auth_zone.clone()),
+                    Param::Int(entry.zone_id),
+                ],
+            )
+            .await
+            .map_err(|e| format!("gandi: {e}"))?;
+        // `Client.SetZone` checks the answer the same way in Present and in CleanUp.
+        if domain_info.members.get("zone_id").copied() != Some(entry.zone_id) {
+            return Err(format!(
+                "gandi: could not set new zone_id for {}",
+                entry.auth_zone
+            ));
+        }
         let deleted = self
             .call("domain.zone.delete", vec![Param::Int(entry.new_zone_id)])
             .await?;
@@ -368,7 +418,8 @@ impl GandiV4 {
     }
 }
 
-/// Go's `time.RFC822Z` layout, `02 Jan 06 15:04 -0700`, in UTC.
+/// Go's `time.RFC822Z` layout, `02 Jan 06 15:04 -0700`, in UTC (lego uses the local time zone;
+/// every client the harness runs gets `TZ=UTC`).
 fn rfc822z_now() -> String {
     let format = time::macros::format_description!(
         "[day] [month repr:short] [year repr:last_two] [hour]:[minute] +0000"
@@ -392,7 +443,7 @@ mod tests {
                 Param::Struct(vec![("name", Param::Str("a & b".into()))]),
             ],
         );
-        let expected = "<?xml version=\"1.0\"?>\n<methodCall>\n  <methodName>domain.zone.clone</methodName>\n  <param>\n    <value>\n      <string>key</string>\n    </value>\n  </param>\n  <param>\n    <value>\n      <int>42</int>\n    </value>\n  </param>\n  <param>\n    <value>\n      <struct>\n        <member>\n          <name>name</name>\n          <value>\n            <string>a &amp; b</string>\n          </value>\n        </member>\n      </struct>\n    </value>\n  </param>\n</methodCall>";
+        let expected = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodCall>\n  <methodName>domain.zone.clone</methodName>\n  <param>\n    <value>\n      <string>key</string>\n    </value>\n  </param>\n  <param>\n    <value>\n      <int>42</int>\n    </value>\n  </param>\n  <param>\n    <value>\n      <struct>\n        <member>\n          <name>name</name>\n          <value>\n            <string>a &amp; b</string>\n          </value>\n        </member>\n      </struct>\n    </value>\n  </param>\n</methodCall>";
         assert_eq!(body, expected);
     }
 
@@ -405,5 +456,13 @@ mod tests {
         assert_eq!(parse_answer(info).unwrap().members.get("zone_id"), Some(&7));
         let i4 = "<methodResponse><params><param><value><i4>6</i4></value></param></params></methodResponse>";
         assert_eq!(parse_answer(i4).unwrap().int, 0, "lego reads only <int>");
+        let junk = "<methodResponse><params><param><value><int>abc</int></value></param></params></methodResponse>";
+        assert_eq!(
+            parse_answer(junk).unwrap_err(),
+            "unmarshal error: strconv.ParseInt: parsing \"abc\": invalid syntax"
+        );
+        let t = "<methodResponse><params><param><value><boolean>T</boolean></value></param></params></methodResponse>";
+        assert!(parse_answer(t).unwrap().boolean, "Go's ParseBool spellings");
+        assert_eq!(parse_answer("  ").unwrap_err(), "unmarshal error: EOF");
     }
 }

@@ -40,10 +40,27 @@ impl HttpClient {
         headers: &[(&str, String)],
         body: Option<Vec<u8>>,
     ) -> Result<Reply, String> {
-        let mut builder = Request::builder().method(method.clone()).uri(url);
+        // What Go's transport adds by itself: its User-Agent, gzip, and a zero length on a
+        // bodiless request that is neither GET nor HEAD.
+        let mut builder = Request::builder()
+            .method(method.clone())
+            .uri(url)
+            .header("user-agent", "Go-http-client/1.1")
+            .header("accept-encoding", "gzip");
+        if body.as_ref().is_none_or(|b| b.is_empty())
+            && method != Method::GET
+            && method != Method::HEAD
+        {
+            builder = builder.header("content-length", "0");
+        }
         for (name, value) in headers {
             builder = builder.header(*name, value);
         }
+        // Go's `url.Error` names the method as `Get`, `Put`, `Delete`, `Post`.
+        let op = {
+            let m = method.as_str();
+            format!("{}{}", &m[..1], m[1..].to_ascii_lowercase())
+        };
         let request = builder
             .body(Full::new(Bytes::from(body.unwrap_or_default())))
             .map_err(|e| format!("unable to create request: {e}"))?;
@@ -52,7 +69,7 @@ impl HttpClient {
                 .inner
                 .request(request)
                 .await
-                .map_err(|e| format!("{method} \"{url}\": {e}"))?;
+                .map_err(|e| format!("{op} \"{url}\": {}", go_transport_error(&e)))?;
             let (parts, body) = response.into_parts();
             let body = body
                 .collect()
@@ -68,8 +85,26 @@ impl HttpClient {
             .await
             .map_err(|_| {
                 format!(
-                    "{method} \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+                    "{op} \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
                 )
             })?
     }
+}
+
+/// Go's text for the transport errors clients meet (`dial tcp ...: connect: connection
+/// refused`, `EOF`), else hyper's.
+fn go_transport_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connect: connection refused".into(),
+                std::io::ErrorKind::ConnectionReset => "read: connection reset by peer".into(),
+                std::io::ErrorKind::UnexpectedEof => "EOF".into(),
+                _ => io.to_string(),
+            };
+        }
+        source = err.source();
+    }
+    e.to_string()
 }

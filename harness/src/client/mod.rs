@@ -16,6 +16,7 @@ mod gandi_v4;
 mod gandi_v5;
 mod http;
 mod lego;
+mod lego_env;
 mod placeholders;
 mod table;
 mod types;
@@ -29,7 +30,7 @@ pub use lego::{FLAVOURS, Lego, LegoFlavour, lego_flavour};
 pub use placeholders::PLACEHOLDERS;
 pub use table::{ClientTable, KeyError};
 pub use types::{ClientContext, ClientRun, ProviderName};
-pub use zone::{find_zone, txt_values};
+pub use zone::txt_values;
 
 /// The program kinds whose build a user can swap from the command line (`--lego`, `--certbot`).
 #[derive(Debug, Clone, Default)]
@@ -121,6 +122,26 @@ impl ClientKind {
                 }
             }
             ClientKind::Builtin { .. } | ClientKind::Command(_) => {}
+        }
+    }
+
+    /// Makes the relative program paths of the scenario (`binary`, a command's program and
+    /// `requires`) relative to `folder`, the scenario file's: a scenario runs the same from
+    /// whatever folder `harness` is started in. Bare names (no `/`) stay names on `PATH`.
+    pub fn resolve_paths(&mut self, folder: &std::path::Path) {
+        let resolve = |p: &mut String| {
+            if p.contains('/') && !p.starts_with('/') {
+                *p = folder.join(&*p).display().to_string();
+            }
+        };
+        match self {
+            ClientKind::Lego(l) => l.binary.iter_mut().for_each(resolve),
+            ClientKind::Certbot(c) => c.binary.iter_mut().for_each(resolve),
+            ClientKind::Command(c) => {
+                c.argv.iter_mut().take(1).for_each(resolve);
+                c.requires.iter_mut().for_each(resolve);
+            }
+            ClientKind::Builtin { .. } => {}
         }
     }
 

@@ -5,7 +5,6 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -32,12 +31,26 @@ const DOMAIN_CREATED: &str = r#"{"message": "Domain Created"}"#;
 pub(crate) async fn dispatch(app: AppState, generation: Generation, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let mut auth = None;
+    // The body of a write is read before anything is decided, so that the journal keeps what
+    // was sent even when authentication refuses it; a body that cannot be read is an error
+    // only after authentication, as before.
+    let write = parts.method == Method::POST || parts.method == Method::PUT;
+    let body = if write {
+        Some(read_body(body).await)
+    } else {
+        None
+    };
+    let sent = match &body {
+        Some(Ok(bytes)) if !bytes.is_empty() => Some(String::from_utf8_lossy(bytes).into_owned()),
+        _ => None,
+    };
     let mut response = match handle(&app, generation, &parts, body, &mut auth).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };
     response.extensions_mut().insert(Note {
         auth,
+        body: sent,
         ..Note::default()
     });
     response
@@ -55,7 +68,7 @@ async fn handle(
     app: &AppState,
     generation: Generation,
     parts: &Parts,
-    body: Body,
+    body: Option<Result<bytes::Bytes, ApiError>>,
     auth: &mut Option<&'static str>,
 ) -> Result<Response, ApiError> {
     let now = OffsetDateTime::now_utc();
@@ -86,12 +99,8 @@ async fn handle(
         });
     }
     let query = ListQuery::parse(parts.uri.query())?;
-    let bytes = if method == Method::POST || method == Method::PUT {
-        read_body(body).await?
-    } else {
-        // Clients send `{}` with GET and DELETE (python-requests in the recordings); ignored.
-        bytes::Bytes::new()
-    };
+    // Clients send `{}` with GET and DELETE (python-requests in the recordings); ignored.
+    let bytes = body.transpose()?.unwrap_or_default();
     let cx = Cx {
         app: app.clone(),
         cred,

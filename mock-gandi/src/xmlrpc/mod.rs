@@ -46,21 +46,27 @@ pub fn router(state: AppState) -> Router {
 async fn endpoint(State(state): State<AppState>, body: Body) -> Response {
     // Read at most one byte past the limit, so an oversized body still gets a fault rather
     // than a framework error page.
-    let outcome = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
-        Ok(bytes) => handle(&state.store, &bytes),
-        Err(_) => Outcome {
-            method: None,
-            authenticated: false,
-            result: Err(Fault::from(CodecError::TooLarge {
-                size: MAX_BODY_BYTES + 1,
-                limit: MAX_BODY_BYTES,
-            })),
-        },
+    let (outcome, sent) = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
+        Ok(bytes) => (
+            handle(&state.store, &bytes),
+            Some(String::from_utf8_lossy(&bytes).into_owned()),
+        ),
+        Err(_) => (
+            Outcome {
+                method: None,
+                authenticated: false,
+                result: Err(Fault::from(CodecError::TooLarge {
+                    size: MAX_BODY_BYTES + 1,
+                    limit: MAX_BODY_BYTES,
+                })),
+            },
+            None,
+        ),
     };
-    respond(outcome)
+    respond(outcome, sent)
 }
 
-fn respond(outcome: Outcome) -> Response {
+fn respond(outcome: Outcome, body_sent: Option<String>) -> Response {
     let (body, fault_code) = match &outcome.result {
         Ok(value) => (encode_response(value), None),
         Err(fault) => (
@@ -80,6 +86,7 @@ fn respond(outcome: Outcome) -> Response {
         xmlrpc_method: outcome.method,
         fault_code,
         auth: outcome.authenticated.then_some("v4-key"),
+        body: body_sent,
     });
     response
 }
