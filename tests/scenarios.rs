@@ -1,5 +1,6 @@
 //! Every scenario file is a test: it runs end to end (mock-gandi, Pebble, the client) and its
-//! normalized transcript must equal its snapshot in `tests/snapshots/`.
+//! normalized transcript must equal its snapshot in `tests/snapshots/`. A `builtin` scenario is
+//! also twinned: run again through lego v5's own provider code and compared.
 //!
 //! The CA backend comes from `HARNESS_CA` (auto, container or process; default auto). Without
 //! Pebble, or without the program a scenario runs (lego, certbot and its plugin, a command), the
@@ -8,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use harness::CaKind;
-use harness::runner::run_scenario;
+use harness::runner::{RunOptions, run_scenario_with};
 use harness::sandbox::Network;
 use harness::scenario::{Scenario, discover};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -42,7 +43,19 @@ fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed>
         harness::require::skip_or_fail(scenario.request.client.name(), &e);
         return Ok(());
     }
-    let report = runtime.block_on(run_scenario(&scenario, kind));
+    // Every builtin scenario is twinned: run again through lego v5's own provider code
+    // (certbot-dns-multi) and compared (harness::twin).
+    let twin = match harness::twin::twin_of(&scenario) {
+        Some(twin) => match runtime.block_on(twin.request.client.check_program()) {
+            Ok(()) => true,
+            Err(e) => {
+                harness::require::skip_or_fail("certbot-dns-multi (twin runs)", &e);
+                false
+            }
+        },
+        None => false,
+    };
+    let report = runtime.block_on(run_scenario_with(&scenario, RunOptions { ca: kind, twin }));
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);

@@ -9,6 +9,7 @@
 //! - [`issuance`]: one issuance end to end (mock + Pebble + client), verified.
 //! - [`scenario`], [`runner`], [`transcript`], [`report`]: scenario files, their verdicts,
 //!   their normalized transcripts (snapshots) and the JUnit/JSON reports.
+//! - [`twin`]: a `builtin` scenario run again through lego v5's own provider code, compared.
 //! - [`sandbox`]: the sandbox network (a private network, mount and PID namespace where
 //!   Gandi's names and the system resolver are the mock).
 //! - [`require`]: the one rule for tests that need Pebble, Docker or a client program: skip
@@ -23,6 +24,7 @@ pub mod runner;
 pub mod sandbox;
 pub mod scenario;
 pub mod transcript;
+pub mod twin;
 mod verify;
 
 pub use ca::{

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use harness::CaKind;
 use harness::client::{KIND_NAMES, ProgramOverrides};
 use harness::report;
-use harness::runner::{ScenarioReport, run_scenario, scenario_deadline};
+use harness::runner::{RunOptions, ScenarioReport, run_scenario_with, scenario_deadline};
 use harness::sandbox::Network;
 use harness::scenario::{Scenario, ScenarioError, discover};
 
@@ -78,6 +78,10 @@ struct RunArgs {
     /// proxy) or sandbox (a private network namespace where Gandi's names are the mock).
     #[arg(long, value_name = "NETWORK")]
     network: Option<Network>,
+    /// Run every builtin scenario a second time through lego v5's own provider code (certbot
+    /// with certbot-dns-multi) and fail it where the two send or ask something different.
+    #[arg(long)]
+    twin: bool,
 }
 
 fn main() -> ExitCode {
@@ -293,15 +297,23 @@ async fn run(args: RunArgs) -> u8 {
     for (index, scenario) in scenarios.into_iter().enumerate() {
         let semaphore = semaphore.clone();
         let progress = progress.clone();
-        let ca = args.ca;
+        let options = RunOptions {
+            ca: args.ca,
+            twin: args.twin,
+        };
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             progress.started(&scenario.name);
-            let deadline = scenario_deadline(&scenario);
-            let report = match tokio::time::timeout(deadline, run_scenario(&scenario, ca)).await {
-                Ok(report) => report,
-                Err(_) => timed_out(&scenario, deadline),
-            };
+            let mut deadline = scenario_deadline(&scenario);
+            if options.twin {
+                // The twin is a second client run of the same bound.
+                deadline += scenario.request.timeout;
+            }
+            let report =
+                match tokio::time::timeout(deadline, run_scenario_with(&scenario, options)).await {
+                    Ok(report) => report,
+                    Err(_) => timed_out(&scenario, deadline),
+                };
             progress.finished(&report);
             (index, report)
         });
@@ -360,6 +372,7 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
         transcript: String::new(),
         output: String::new(),
         network: scenario.request.network,
+        twin: None,
         seconds: deadline.as_secs_f64(),
     }
 }
@@ -413,9 +426,13 @@ impl Progress {
             Network::Proxy => "",
             Network::Sandbox => ", sandbox",
         };
+        let twin = match &report.twin {
+            Some(t) => format!(", twin {t}"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{verdict} {} [{}] ({:.2}s{network})",
+            "{verdict} {} [{}{twin}] ({:.2}s{network})",
             report.name, report.client, report.seconds
         );
         for f in &report.failures {

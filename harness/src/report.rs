@@ -101,6 +101,7 @@ mod tests {
             transcript: "api:\n".into(),
             output: "Could not obtain certificates\n".into(),
             network: crate::sandbox::Network::Proxy,
+            twin: None,
             seconds: 0.5,
         }
     }

@@ -12,6 +12,7 @@ use crate::issuance::{self, Completion, IssuanceOutcome};
 use crate::sandbox::{self, Network};
 use crate::scenario::{Outcome, Scenario};
 use crate::transcript::{self, Redactor};
+use crate::twin;
 
 /// The verdict on one scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +34,9 @@ pub struct ScenarioReport {
     /// Where the client ran.
     #[serde(default)]
     pub network: Network,
+    /// A twin run's verdict (`agrees with certbot 5.8.0 dns-multi (...)`), when one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin: Option<String>,
     pub seconds: f64,
 }
 
@@ -40,9 +44,32 @@ pub struct ScenarioReport {
 /// and every scenario has its own mock DNS), the client, then the checks. A sandbox scenario
 /// runs all of it in a sandbox of its own (see [`crate::sandbox`]).
 pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
+    run_scenario_with(
+        scenario,
+        RunOptions {
+            ca: ca_kind,
+            twin: false,
+        },
+    )
+    .await
+}
+
+/// How scenarios are run.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Where Pebble runs (a sandbox always runs it as a process).
+    #[serde(skip)]
+    pub ca: CaKind,
+    /// A `builtin` scenario is run a second time through lego v5's own provider code and the
+    /// two are compared (see [`crate::twin`]).
+    pub twin: bool,
+}
+
+/// [`run_scenario`] with every option.
+pub async fn run_scenario_with(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
     match scenario.request.network {
-        Network::Proxy => run_here(scenario, ca_kind).await,
-        Network::Sandbox => run_in_sandbox(scenario, ca_kind).await,
+        Network::Proxy => run_here(scenario, options).await,
+        Network::Sandbox => run_in_sandbox(scenario, options).await,
     }
 }
 
@@ -56,9 +83,11 @@ struct SandboxRequest {
     path: PathBuf,
     source: String,
     client: ClientKind,
+    options: RunOptions,
 }
 
-async fn run_in_sandbox(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
+async fn run_in_sandbox(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
+    let ca_kind = options.ca;
     let started = Instant::now();
     let failed = |why: String| ScenarioReport {
         failures: vec![why],
@@ -76,6 +105,7 @@ async fn run_in_sandbox(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport 
         path: scenario.path.clone(),
         source: scenario.source.clone(),
         client: scenario.request.client.clone(),
+        options,
     };
     let program = match std::env::current_exe() {
         Ok(p) => p,
@@ -136,8 +166,58 @@ fn sandbox_child_run() -> Result<String, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let report = runtime.block_on(run_here(&scenario, CaKind::Process));
+    let options = RunOptions {
+        ca: CaKind::Process,
+        ..request.options
+    };
+    let report = runtime.block_on(run_here(&scenario, options));
     serde_json::to_string(&report).map_err(|e| format!("cannot write the report: {e}"))
+}
+
+/// Runs `twin` (the same scenario through lego v5's provider code) on a mock and a CA of its
+/// own, and compares it with the built-in run: a summary, and the differences as failures.
+async fn run_twin(
+    twin: &Scenario,
+    builtin: &IssuanceOutcome,
+    redactor: &Redactor,
+    ca_kind: CaKind,
+) -> (String, Vec<String>) {
+    if let Err(e) = twin.request.client.check_program().await {
+        return (format!("not run: {e}"), vec![format!("twin run: {e}")]);
+    }
+    let outcome = async {
+        let mock = issuance::start_mock(&twin.request)
+            .await
+            .map_err(|e| format!("cannot start mock-gandi: {e}"))?;
+        let ca = start_ca(ca_kind, &CaOptions::new(mock.dns_addr()))
+            .await
+            .map_err(|e| format!("cannot start Pebble: {e}"))?;
+        Ok::<_, String>(issuance::run_with(&twin.request, &mock, ca.as_ref()).await)
+    }
+    .await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return (format!("not run: {e}"), vec![format!("twin run: {e}")]),
+    };
+    let (ours, theirs) = (
+        twin::fingerprint(builtin, redactor),
+        twin::fingerprint(&outcome, redactor),
+    );
+    let differences = twin::differences(&ours, &theirs);
+    if differences.is_empty() {
+        return (format!("agrees with {}", outcome.client), Vec::new());
+    }
+    let mut failures = vec![format!(
+        "the twin run ({}) differs from the built-in provider:",
+        outcome.client
+    )];
+    failures.extend(differences.into_iter().map(|d| format!("  {d}")));
+    failures.extend(
+        twin::render_both(&ours, &theirs)
+            .lines()
+            .map(|l| format!("  {l}")),
+    );
+    (format!("differs from {}", outcome.client), failures)
 }
 
 /// A report of `scenario` with nothing run yet.
@@ -153,12 +233,14 @@ fn empty_report(scenario: &Scenario) -> ScenarioReport {
         transcript: String::new(),
         output: String::new(),
         network: scenario.request.network,
+        twin: None,
         seconds: 0.0,
     }
 }
 
 /// Runs one scenario in this process's network.
-async fn run_here(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
+async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
+    let ca_kind = options.ca;
     let started = Instant::now();
     let result = async {
         // A missing program is this scenario's failure, said in one line, before anything starts.
@@ -181,7 +263,14 @@ async fn run_here(scenario: &Scenario, ca_kind: CaKind) -> ScenarioReport {
             report.failures = judge(scenario, &outcome, &dns_now);
             report.transcript = transcript::render(&outcome, &redactor);
             report.output = redactor.secrets_only(&outcome.output);
-            report.client = outcome.client;
+            report.client = outcome.client.clone();
+            if options.twin
+                && let Some(twin) = twin::twin_of(scenario)
+            {
+                let (summary, differences) = run_twin(&twin, &outcome, &redactor, ca_kind).await;
+                report.twin = Some(summary);
+                report.failures.extend(differences);
+            }
         }
         Err(e) => report.failures.push(e),
     }

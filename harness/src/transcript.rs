@@ -144,7 +144,9 @@ fn redact_shapes(text: &str) -> String {
     out
 }
 
-fn dns_line(q: &DnsEntry) -> String {
+/// One DNS question with its answer: `SOA stubber.chat -> NOERROR [...]` (SOA serials
+/// redacted).
+pub fn dns_line(q: &DnsEntry) -> String {
     // An SOA serial counts the mock's writes: it says when a question was asked relative to
     // the writes, which is not what a transcript pins.
     let answers: Vec<String> = q
