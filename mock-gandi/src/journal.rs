@@ -59,6 +59,9 @@ pub struct RequestEntry {
     pub auth: Option<&'static str>,
     /// True when the request came through the HTTPS proxy.
     pub proxied: bool,
+    /// The fault rule (from 1, in seed order) that answered instead of the API, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<u32>,
     /// The request body (XML-RPC calls, LiveDNS writes), kept in process only: it may carry
     /// a key, and `GET /_mock/requests` shows no secret.
     #[serde(skip)]

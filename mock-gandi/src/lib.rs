@@ -16,6 +16,7 @@ pub use store::{Seed, ZoneStore};
 
 mod admin;
 mod dns;
+mod faults;
 pub mod journal;
 mod livedns;
 mod server;

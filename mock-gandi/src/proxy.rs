@@ -264,6 +264,7 @@ async fn answer(
         fault_code: None,
         auth: None,
         proxied: true,
+        fault: None,
         body: None,
     });
     response

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Uri};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
@@ -131,7 +131,7 @@ async fn journal_layer(State(state): State<AppState>, request: Request, next: Ne
     let method = request.method().to_string();
     let query = request.uri().query().map(str::to_string);
     let proxied = request.extensions().get::<Proxied>().is_some();
-    let response = next.run(request).await.into_response();
+    let (response, fault) = crate::faults::run(&state, request, next).await;
     let note = response
         .extensions()
         .get::<Note>()
@@ -149,6 +149,7 @@ async fn journal_layer(State(state): State<AppState>, request: Request, next: Ne
         fault_code: note.fault_code,
         auth: note.auth,
         proxied,
+        fault,
         body: note.body,
     });
     response

@@ -622,3 +622,58 @@ async fn the_nameservers_every_zone_names_resolve_to_the_mock_itself() {
     .await;
     assert_eq!(m.answers[0].data, RData::A("192.0.2.53".parse().unwrap()));
 }
+
+#[tokio::test]
+async fn a_cname_into_another_zone_the_mock_serves_is_followed_there() {
+    // The CA's resolver follows a delegated challenge into its target zone; Pebble asks the
+    // mock alone and follows nothing, so the mock answers as that resolver would.
+    let mock = MockGandi::builder()
+        .seed_text(
+            r#"
+[[domain]]
+fqdn = "stubber.chat"
+[[domain.record]]
+name = "_acme-challenge"
+type = "CNAME"
+values = ["_acme-challenge.delegate.chat."]
+[[domain.record]]
+name = "_acme-challenge.away"
+type = "CNAME"
+values = ["_acme-challenge.example.org."]
+[[domain]]
+fqdn = "delegate.chat"
+[[domain.record]]
+name = "_acme-challenge"
+type = "TXT"
+values = ["delegated-token"]
+"#,
+        )
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let m = udp(
+        mock.dns_addr(),
+        &query("_acme-challenge.stubber.chat.", RecordType::TXT),
+    )
+    .await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(m.answers.len(), 2, "{:?}", m.answers);
+    assert_eq!(m.answers[0].record_type(), RecordType::CNAME);
+    assert_eq!(txts(&m), vec!["delegated-token"]);
+    // Asked for the CNAME itself, the CNAME alone (what lego's lookup reads).
+    let m = udp(
+        mock.dns_addr(),
+        &query("_acme-challenge.stubber.chat.", RecordType::CNAME),
+    )
+    .await;
+    assert_eq!(m.answers.len(), 1);
+    // A target outside every zone the mock serves: the CNAME alone, as before.
+    let m = udp(
+        mock.dns_addr(),
+        &query("_acme-challenge.away.stubber.chat.", RecordType::TXT),
+    )
+    .await;
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(m.answers.len(), 1);
+}

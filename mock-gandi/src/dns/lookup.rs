@@ -157,6 +157,9 @@ pub(super) struct Resolution {
     pub authoritative: bool,
     pub answers: Vec<Rr>,
     pub authority: Vec<Rr>,
+    /// A CNAME or DNAME led out of this zone, to this name: the server may go on in another
+    /// zone it serves.
+    pub continue_at: Option<Vec<Label>>,
 }
 
 /// The zone with its names split into labels once per query.
@@ -209,6 +212,7 @@ pub(super) fn resolve(view: &ZoneView, qname: &[Label], qtype: u16) -> Resolutio
         authoritative: true,
         answers: Vec::new(),
         authority: Vec::new(),
+        continue_at: None,
     };
     let mut owner = qname.to_vec();
     let mut seen: Vec<Vec<Label>> = vec![lower(qname)];
@@ -235,8 +239,13 @@ pub(super) fn resolve(view: &ZoneView, qname: &[Label], qtype: u16) -> Resolutio
             Step::Alias { answers, target } => {
                 result.answers.extend(answers);
                 let target = lower(&target);
-                // Chased only within this zone, and never twice through the same name.
-                if seen.contains(&target) || zone.relative(&target).is_none() {
+                // Chased within this zone, never twice through the same name; a target in
+                // another zone is left to the caller.
+                if seen.contains(&target) {
+                    return result;
+                }
+                if zone.relative(&target).is_none() {
+                    result.continue_at = Some(target);
                     return result;
                 }
                 seen.push(target.clone());

@@ -173,6 +173,9 @@ fn zone_for(store: &ZoneStore, labels: &[Label]) -> Option<crate::store::ZoneVie
     store.zone_for(&Fqdn::parse(&lookup::name_text(suffix, false)).ok()?)
 }
 
+/// How many other zones one answer may lead through.
+const MAX_ZONE_HOPS: usize = 8;
+
 /// Answers one query packet. `None` means drop it: no DNS header, or a packet that is itself
 /// a response (answering answers would let two servers loop forever).
 pub(super) fn respond(store: &ZoneStore, packet: &[u8], transport: Transport) -> Option<Reply> {
@@ -210,7 +213,23 @@ pub(super) fn respond(store: &ZoneStore, packet: &[u8], transport: Transport) ->
     let Some(view) = zone_for(store, &lowered) else {
         return Some(error(&header, Some(query), edns, Rcode::Refused, transport));
     };
-    let resolution = lookup::resolve(&view, &qlabels, qtype);
+    let mut resolution = lookup::resolve(&view, &qlabels, qtype);
+    // A CNAME into another zone this server holds is followed there, as the recursive
+    // resolver a CA uses would (Pebble sends every question here and follows nothing): a
+    // challenge delegated to another Gandi domain is seen. A few hops at most.
+    for _ in 0..MAX_ZONE_HOPS {
+        let Some(target) = resolution.continue_at.take() else {
+            break;
+        };
+        let Some(next_view) = zone_for(store, &target) else {
+            break;
+        };
+        let next = lookup::resolve(&next_view, &target, qtype);
+        resolution.answers.extend(next.answers);
+        resolution.rcode = next.rcode;
+        resolution.authority = next.authority;
+        resolution.continue_at = next.continue_at;
+    }
 
     let mut message = response(&header, Some(query), edns);
     message.metadata.authoritative = resolution.authoritative;

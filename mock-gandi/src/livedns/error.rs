@@ -28,6 +28,9 @@ pub(crate) enum Kind {
     MethodNotAllowed,
     TooLarge,
     TooManyRequests,
+    BadGateway,
+    ServiceUnavailable,
+    GatewayTimeout,
 }
 
 /// One row of the catalogue. `body` is a template: `{name}`, `{type}`, `{method}` are
@@ -136,6 +139,27 @@ pub(crate) const CATALOGUE: &[Row] = &[
         source: "inferred: gandi-wire.md §4.2 documents the limit (1000 requests per minute per IP), never captured; the mock does not rate-limit",
         inferred: true,
     },
+    Row {
+        kind: Kind::BadGateway,
+        status: 502,
+        body: r#"{"code": 502, "message": "Bad Gateway", "object": "HTTPBadGateway", "cause": "Bad Gateway"}"#,
+        source: "inferred: never captured; the backend shape with the HTTP status's text (answered only by fault rules)",
+        inferred: true,
+    },
+    Row {
+        kind: Kind::ServiceUnavailable,
+        status: 503,
+        body: r#"{"code": 503, "message": "Service Unavailable", "object": "HTTPServiceUnavailable", "cause": "Service Unavailable"}"#,
+        source: "inferred: never captured; the backend shape with the HTTP status's text (answered only by fault rules)",
+        inferred: true,
+    },
+    Row {
+        kind: Kind::GatewayTimeout,
+        status: 504,
+        body: r#"{"code": 504, "message": "Gateway Timeout", "object": "HTTPGatewayTimeout", "cause": "Gateway Timeout"}"#,
+        source: "inferred: never captured; the backend shape with the HTTP status's text (answered only by fault rules)",
+        inferred: true,
+    },
 ];
 
 impl Kind {
@@ -196,10 +220,14 @@ pub(crate) enum ApiError {
     MethodNotAllowed { method: String, allow: &'static str },
     #[error("body too large")]
     TooLarge,
-    // Kept so the catalogue and the type agree; the mock does not rate-limit (yet).
-    #[allow(dead_code)]
     #[error("too many requests")]
     TooManyRequests,
+    #[error("bad gateway")]
+    BadGateway,
+    #[error("service unavailable")]
+    ServiceUnavailable,
+    #[error("gateway timeout")]
+    GatewayTimeout,
 }
 
 impl ApiError {
@@ -226,6 +254,28 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => Kind::MethodNotAllowed,
             Self::TooLarge => Kind::TooLarge,
             Self::TooManyRequests => Kind::TooManyRequests,
+            Self::BadGateway => Kind::BadGateway,
+            Self::ServiceUnavailable => Kind::ServiceUnavailable,
+            Self::GatewayTimeout => Kind::GatewayTimeout,
+        }
+    }
+
+    /// The error a fault rule answers with for `status` (one of `store::FAULT_STATUSES`).
+    pub(crate) fn for_status(status: u16, method: &str) -> Self {
+        match status {
+            401 => Self::BadApiKey,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed {
+                method: method.to_string(),
+                allow: "",
+            },
+            413 => Self::TooLarge,
+            429 => Self::TooManyRequests,
+            502 => Self::BadGateway,
+            503 => Self::ServiceUnavailable,
+            504 => Self::GatewayTimeout,
+            _ => Self::ServerError,
         }
     }
 
@@ -396,6 +446,9 @@ mod tests {
             },
             ApiError::TooLarge,
             ApiError::TooManyRequests,
+            ApiError::BadGateway,
+            ApiError::ServiceUnavailable,
+            ApiError::GatewayTimeout,
         ];
         assert_eq!(samples.len(), CATALOGUE.len());
         let mut out = String::new();

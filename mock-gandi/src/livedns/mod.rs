@@ -7,7 +7,7 @@
 //! endpoints).
 
 mod auth;
-mod error;
+pub(crate) mod error;
 mod extract;
 mod handlers;
 

@@ -4,6 +4,7 @@
 //! through [`ZoneStore::zone_for`], so that DNS answers exactly what the store holds at the
 //! moment of the query.
 
+mod fault;
 mod legacy;
 mod seed;
 pub mod types;
@@ -14,6 +15,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use fault::{Apply, FAULT_STATUSES, FaultAnswer, FaultApi, FaultRule, Selection, glob_matches};
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
@@ -167,6 +169,22 @@ pub struct State {
     pub(crate) next_domain_id: u64,
     /// Bumped by every write; DNS uses it as the SOA serial.
     pub(crate) generation: u64,
+    /// The seed's fault rules, each counting the requests it matched.
+    pub(crate) faults: Vec<std::sync::Arc<ArmedFault>>,
+}
+
+/// A fault rule and how many requests it has matched so far.
+#[derive(Debug)]
+pub struct ArmedFault {
+    pub rule: FaultRule,
+    pub seen: std::sync::atomic::AtomicU32,
+}
+
+impl State {
+    /// The fault rules, in the order they were seeded.
+    pub fn faults(&self) -> &[std::sync::Arc<ArmedFault>] {
+        &self.faults
+    }
 }
 
 /// The store. A std `Mutex` is enough: every critical section is a few map operations, it is
@@ -308,6 +326,12 @@ impl State {
         for d in &seed.domain {
             self.insert_domain(d);
         }
+        self.faults.extend(seed.fault.iter().map(|rule| {
+            std::sync::Arc::new(ArmedFault {
+                rule: rule.clone(),
+                seen: std::sync::atomic::AtomicU32::new(0),
+            })
+        }));
         for c in &seed.credential {
             // One secret may be several kinds of credential (a suite that gives one token to
             // both APIs); a later seed's credential of the same secret and kind replaces it.

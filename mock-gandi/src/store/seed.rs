@@ -48,6 +48,9 @@ pub struct Seed {
     pub domain: Vec<SeedDomain>,
     #[serde(default)]
     pub credential: Vec<SeedCredential>,
+    /// Fault rules: requests the mock answers otherwise (see `crate::faults`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault: Vec<super::FaultRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
