@@ -84,14 +84,62 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// A DNS question and the exact set of values it must answer (empty: none).
+/// A DNS question and what it must answer: exactly these values (`values = []`: none), or this
+/// many values, whatever they are (`count`, for random challenge tokens). A challenge name
+/// listed here is judged by this expectation, not by the "no record left" check of `issued`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawDnsExpect")]
 pub struct DnsExpect {
     pub name: String,
-    #[serde(rename = "type", default = "txt")]
     pub rtype: String,
-    pub values: Vec<String>,
+    pub answer: DnsAnswer,
+}
+
+/// What a [`DnsExpect`] requires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DnsAnswer {
+    Values(Vec<String>),
+    Count(usize),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDnsExpect {
+    name: String,
+    #[serde(rename = "type", default = "txt")]
+    rtype: String,
+    values: Option<Vec<String>>,
+    count: Option<usize>,
+}
+
+impl TryFrom<RawDnsExpect> for DnsExpect {
+    type Error = String;
+    fn try_from(raw: RawDnsExpect) -> Result<Self, String> {
+        let answer = match (raw.values, raw.count) {
+            (Some(values), None) => DnsAnswer::Values(values),
+            (None, Some(count)) => DnsAnswer::Count(count),
+            _ => {
+                return Err(
+                    "expect.dns: give either `values` (exactly these) or `count` (this many)"
+                        .into(),
+                );
+            }
+        };
+        Ok(DnsExpect {
+            name: raw.name,
+            rtype: raw.rtype,
+            answer,
+        })
+    }
+}
+
+impl DnsExpect {
+    /// Whether this expectation is about `fqdn` (with or without its final dot).
+    pub fn is_about(&self, fqdn: &str) -> bool {
+        self.name
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(fqdn.trim_end_matches('.'))
+    }
 }
 
 fn txt() -> String {

@@ -183,8 +183,10 @@ pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
         } else {
             String::new()
         };
+        // A fault rule of the seed answered instead of the API.
+        let fault = r.fault.map(|n| format!(", fault #{n}")).unwrap_or_default();
         out.push_str(&format!(
-            "  {} (auth: {auth}{via})\n",
+            "  {} (auth: {auth}{via}{fault})\n",
             redactor.apply(&call_line(r))
         ));
     }
@@ -208,6 +210,12 @@ pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
             out.push_str(&format!("  issued: {:?}\n", issued.names));
             for p in &issued.problems {
                 out.push_str(&format!("  problem: {}\n", redactor.apply(p)));
+            }
+            for (name, values) in &issued.leftovers {
+                out.push_str(&format!(
+                    "  left in DNS: {name} {}\n",
+                    redactor.apply(&format!("{values:?}"))
+                ));
             }
         }
         Ok(Completion::NoCertificate(_)) => out.push_str("  succeeded\n"),

@@ -15,6 +15,10 @@
 //!   validation;
 //! - the host a call went to and whether it came through the proxy: the built-in client calls
 //!   the mock's direct listener by path, certbot goes through the proxy;
+//! - when the twin failed, what it never reached: certbot stops at the first name whose
+//!   present fails and validates nothing, where lego presents and validates every other name;
+//!   both sides are then compared on the zones the twin's calls named (and on calls that name
+//!   no zone, XML-RPC calls by zone id);
 //! - challenge tokens, dates and secrets, redacted as in every transcript.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,6 +56,48 @@ pub struct Fingerprint {
     pub calls: Vec<String>,
     /// Every SOA and CNAME question with its answer, normalized, as a set.
     pub questions: BTreeSet<String>,
+    /// The zones the calls named (`stubber.chat`), for [`restrict`].
+    pub zones: BTreeSet<String>,
+}
+
+/// Both sides kept to the zones `reached` names (see the module's list of what is ignored).
+pub fn restrict(side: &Fingerprint, reached: &BTreeSet<String>) -> Fingerprint {
+    let names_one = |text: &str| reached.iter().any(|z| text.contains(z.as_str()));
+    // A LiveDNS path, or a quoted XML-RPC string that is a name (has a dot).
+    let names_any = |text: &str| {
+        text.contains("/domains/") || text.split('"').skip(1).step_by(2).any(|q| q.contains('.'))
+    };
+    Fingerprint {
+        calls: side
+            .calls
+            .iter()
+            .filter(|c| names_one(c) || !names_any(c))
+            .cloned()
+            .collect(),
+        questions: side
+            .questions
+            .iter()
+            .filter(|q| names_one(q))
+            .cloned()
+            .collect(),
+        zones: reached.clone(),
+    }
+}
+
+/// The zone a request names: the segment after `/domains/`, or the string parameter of a v4
+/// call that takes a domain (`domain.info`, `domain.zone.set`).
+fn zone_of(r: &RequestEntry) -> Option<String> {
+    if let Some(rest) = r.path.split_once("/domains/").map(|(_, rest)| rest) {
+        return rest.split('/').next().map(str::to_ascii_lowercase);
+    }
+    let body = r.body.as_deref()?;
+    let call = mock_gandi::xmlrpc::parse_method_call(body.as_bytes()).ok()?;
+    match call.params.get(1) {
+        Some(mock_gandi::xmlrpc::Value::String(s)) => {
+            Some(s.trim_end_matches('.').to_ascii_lowercase())
+        }
+        _ => None,
+    }
 }
 
 /// The comparable part of a run.
@@ -68,7 +114,12 @@ pub fn fingerprint(outcome: &IssuanceOutcome, redactor: &Redactor) -> Fingerprin
         .filter(|q| q.qtype == "SOA" || q.qtype == "CNAME")
         .map(|q: &DnsEntry| redactor.apply(&dns_line(q)))
         .collect();
-    Fingerprint { calls, questions }
+    let zones = outcome.requests.iter().filter_map(zone_of).collect();
+    Fingerprint {
+        calls,
+        questions,
+        zones,
+    }
 }
 
 /// One call with its body: `domain.zone.record.add -> ok ([key], 7, 2, {name: ...})`, or
@@ -191,7 +242,30 @@ mod tests {
         Fingerprint {
             calls,
             questions: questions.iter().map(|q| q.to_string()).collect(),
+            zones: BTreeSet::new(),
         }
+    }
+
+    #[test]
+    fn a_failed_twin_is_compared_on_the_zones_it_reached() {
+        let builtin = fp(
+            &[
+                "PUT /v5/livedns/domains/a.chat/records/x/TXT -> 201",
+                "PUT /v5/livedns/domains/b.chat/records/x/TXT -> 404",
+                "domain.zone.version.new -> ok ([key], 7)",
+            ],
+            &["SOA a.chat -> NOERROR []", "SOA b.chat -> NOERROR []"],
+        );
+        let reached = BTreeSet::from(["b.chat".to_string()]);
+        let kept = restrict(&builtin, &reached);
+        assert_eq!(
+            kept.calls,
+            vec![
+                "PUT /v5/livedns/domains/b.chat/records/x/TXT -> 404",
+                "domain.zone.version.new -> ok ([key], 7)",
+            ]
+        );
+        assert_eq!(kept.questions.len(), 1);
     }
 
     #[test]

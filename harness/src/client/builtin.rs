@@ -19,7 +19,7 @@
 //! check is 0 unless the scenario sets `GANDI_POLLING_INTERVAL` / `GANDIV5_POLLING_INTERVAL`,
 //! as for the `lego` kind: the mock has no lag.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -313,7 +313,7 @@ async fn obtain(
         }
     }
     if !failures.is_empty() {
-        deactivate_authorizations(&mut order, warnings).await;
+        deactivate_authorizations(&mut order, ctx.domains, warnings).await;
         return Err(format!(
             "obtain certificate: {}",
             domains_error("resolver", &failures)
@@ -413,30 +413,54 @@ async fn validate(order: &mut instant_acme::Order, shown: &str) -> Result<(), St
     }
 }
 
-/// `deactivateAuthorizations`: every authorization that is not valid is deactivated.
-async fn deactivate_authorizations(order: &mut instant_acme::Order, warnings: &mut Vec<String>) {
-    let mut seen = HashSet::new();
+/// `deactivateAuthorizations`: every authorization that is not valid is deactivated, with
+/// lego's log lines (in the order the names were asked for, for a stable transcript).
+async fn deactivate_authorizations(
+    order: &mut instant_acme::Order,
+    domains: &[String],
+    warnings: &mut Vec<String>,
+) {
+    let mut lines = Vec::new();
     let mut authorizations = order.authorizations();
     while let Some(authz) = authorizations.next().await {
         let Ok(mut authz) = authz else { continue };
-        if !seen.insert(authz.url().to_string()) {
-            continue;
-        }
+        let shown = authz.identifier().to_string();
+        let position = domains.iter().position(|d| d.eq_ignore_ascii_case(&shown));
+        let url = authz.url().to_string();
         let status = match authz.refresh().await {
             Ok(state) => state.status,
-            Err(_) => continue,
+            Err(_) => {
+                lines.push((
+                    position,
+                    format!("level=WARN msg=\"Unable to get the authorization.\" url={url}"),
+                ));
+                continue;
+            }
         };
-        if status == AuthorizationStatus::Valid || status != AuthorizationStatus::Pending {
-            // Valid ones are kept, as lego does; an invalid one cannot be deactivated.
+        if status == AuthorizationStatus::Valid {
+            lines.push((
+                position,
+                format!(
+                    "level=INFO msg=\"Skipping deactivating of valid authorization.\" url={url}"
+                ),
+            ));
             continue;
         }
+        lines.push((
+            position,
+            format!("level=INFO msg=\"Deactivating authorization.\" url={url}"),
+        ));
+        // instant-acme sends the request for a pending authorization only (an invalid one
+        // cannot be deactivated; lego's request for it would be refused the same way).
         if authz.deactivate().await.is_err() {
-            warnings.push(format!(
-                "level=WARN msg=\"Unable to deactivate the authorization.\" url={}",
-                authz.url()
+            lines.push((
+                position,
+                format!("level=WARN msg=\"Unable to deactivate the authorization.\" url={url}"),
             ));
         }
     }
+    lines.sort_by_key(|(position, _)| *position);
+    warnings.extend(lines.into_iter().map(|(_, line)| line));
 }
 
 /// Finalization and the chain (lego: `getForOrder`).
