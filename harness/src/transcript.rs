@@ -16,6 +16,7 @@ use crate::issuance::{Completion, IssuanceOutcome};
 /// `domain.info -> fault 500037`, `PUT /v5/livedns/domains/x/records/y/TXT -> 201`.
 pub fn call_line(r: &RequestEntry) -> String {
     match &r.xmlrpc_method {
+        Some(method) if r.abandoned => format!("{method} -> abandoned"),
         Some(method) => match r.fault_code {
             Some(code) => format!("{method} -> fault {code}"),
             None => format!("{method} -> ok"),
@@ -26,7 +27,11 @@ pub fn call_line(r: &RequestEntry) -> String {
                 .as_deref()
                 .map(|q| format!("?{q}"))
                 .unwrap_or_default();
-            format!("{} {}{} -> {}", r.method, r.path, query, r.status)
+            if r.abandoned {
+                format!("{} {}{} -> abandoned", r.method, r.path, query)
+            } else {
+                format!("{} {}{} -> {}", r.method, r.path, query, r.status)
+            }
         }
     }
 }

@@ -6,7 +6,9 @@
 //! method); every rule it matches counts it, and the first whose selection admits that count
 //! answers: after `delay_ms`, with Gandi's body for the status (LiveDNS's error catalogue), an
 //! XML-RPC fault or an XML-RPC result; without handling the request (`apply = "never"`) or
-//! after it was handled (`apply = "before"`). The journal says which rule answered.
+//! after it was handled (`apply = "before"`: handled at once, then the delay, as a backend
+//! that succeeded behind a gateway that times out). A rule with only `delay_ms` answers as the
+//! API does, late. The journal says which rule answered.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -14,7 +16,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::journal::Note;
+use crate::journal::{InFlight, InFlightNote, Note};
 use crate::livedns::error::ApiError;
 use crate::server::AppState;
 use crate::store::{Apply, FaultAnswer, FaultApi, glob_matches};
@@ -82,19 +84,27 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
         return (next.run(request).await, None);
     };
     let rule = &armed[index].rule;
-    if rule.delay_ms > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(rule.delay_ms)).await;
-    }
     let number = Some(u32::try_from(index + 1).unwrap_or(u32::MAX));
+    // Known now, should the client leave during the delay.
+    if let Some(in_flight) = request.extensions().get::<InFlight>() {
+        in_flight.set(InFlightNote {
+            fault: number,
+            xmlrpc_method: xmlrpc_method.clone(),
+        });
+    }
+    let delay = std::time::Duration::from_millis(rule.delay_ms);
     if rule.answer == FaultAnswer::Delay {
+        tokio::time::sleep(delay).await;
         return (next.run(request).await, number);
     }
     let method = request.method().to_string();
     let handled = match rule.apply {
-        // The change is made; its answer is replaced, its note (auth, body) kept.
+        // The change is made at once (the backend behind a slow gateway); its answer is
+        // replaced, its note (auth, body) kept.
         Apply::Before => Some(next.run(request).await),
         Apply::Never => None,
     };
+    tokio::time::sleep(delay).await;
     let mut response = answer(&rule.answer, &method);
     let mut note = handled
         .and_then(|r| r.extensions().get::<Note>().cloned())

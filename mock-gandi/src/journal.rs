@@ -52,6 +52,7 @@ pub struct RequestEntry {
     pub query: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xmlrpc_method: Option<String>,
+    /// The status answered; 0 when the request was abandoned.
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault_code: Option<i64>,
@@ -66,6 +67,32 @@ pub struct RequestEntry {
     /// a key, and `GET /_mock/requests` shows no secret.
     #[serde(skip)]
     pub body: Option<String>,
+    /// The client closed the connection before the answer (it gave up waiting: a fault's
+    /// `delay_ms` longer than its timeout); `status` is then 0.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub abandoned: bool,
+}
+
+/// What is known of a request while it is being answered, for the journal entry written if
+/// the client leaves first: the fault rule that fired, the XML-RPC method it named. The
+/// journal layer puts it in the request's extensions; the fault layer fills it.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight(std::sync::Arc<std::sync::Mutex<InFlightNote>>);
+
+#[derive(Debug, Clone, Default)]
+pub struct InFlightNote {
+    pub fault: Option<u32>,
+    pub xmlrpc_method: Option<String>,
+}
+
+impl InFlight {
+    pub fn set(&self, note: InFlightNote) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = note;
+    }
+
+    pub fn get(&self) -> InFlightNote {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// One DNS query as the journal keeps it.

@@ -266,6 +266,7 @@ async fn answer(
         proxied: true,
         fault: None,
         body: None,
+        abandoned: false,
     });
     response
 }

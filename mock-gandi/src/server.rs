@@ -11,7 +11,7 @@ use axum::response::Response;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::journal::{Api, Journal, Note, RequestEntry};
+use crate::journal::{Api, InFlight, Journal, Note, RequestEntry};
 use crate::store::ZoneStore;
 
 /// What every handler can reach.
@@ -119,38 +119,78 @@ pub fn request_host(headers: &HeaderMap, uri: &Uri) -> String {
         .unwrap_or_default()
 }
 
-async fn journal_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn journal_layer(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     let api = api_of(&path);
     // The admin API's own traffic would drown what a test wants to see.
     if api == Api::Admin {
         return next.run(request).await;
     }
-    let time = OffsetDateTime::now_utc();
-    let host = request_host(request.headers(), request.uri());
-    let method = request.method().to_string();
-    let query = request.uri().query().map(str::to_string);
-    let proxied = request.extensions().get::<Proxied>().is_some();
+    let in_flight = InFlight::default();
+    request.extensions_mut().insert(in_flight.clone());
+    // Written now if the client leaves before the answer (this future is then dropped),
+    // completed below otherwise.
+    let mut pending = Abandoned {
+        state: state.clone(),
+        in_flight,
+        entry: Some(RequestEntry {
+            time: OffsetDateTime::now_utc(),
+            api,
+            host: request_host(request.headers(), request.uri()),
+            method: request.method().to_string(),
+            path,
+            query: request.uri().query().map(str::to_string),
+            xmlrpc_method: None,
+            status: 0,
+            fault_code: None,
+            auth: None,
+            proxied: request.extensions().get::<Proxied>().is_some(),
+            fault: None,
+            body: None,
+            abandoned: true,
+        }),
+    };
     let (response, fault) = crate::faults::run(&state, request, next).await;
     let note = response
         .extensions()
         .get::<Note>()
         .cloned()
         .unwrap_or_default();
-    state.journal.record_request(RequestEntry {
-        time,
-        api,
-        host,
-        method,
-        path,
-        query,
-        xmlrpc_method: note.xmlrpc_method,
-        status: response.status().as_u16(),
-        fault_code: note.fault_code,
-        auth: note.auth,
-        proxied,
-        fault,
-        body: note.body,
-    });
+    if let Some(entry) = pending.entry.take() {
+        state.journal.record_request(RequestEntry {
+            xmlrpc_method: note.xmlrpc_method,
+            status: response.status().as_u16(),
+            fault_code: note.fault_code,
+            auth: note.auth,
+            fault,
+            body: note.body,
+            abandoned: false,
+            ..entry
+        });
+    }
     response
+}
+
+/// A request whose client left before its answer: journaled when its handling is dropped.
+struct Abandoned {
+    state: AppState,
+    in_flight: InFlight,
+    entry: Option<RequestEntry>,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            let known = self.in_flight.get();
+            self.state.journal.record_request(RequestEntry {
+                fault: known.fault,
+                xmlrpc_method: known.xmlrpc_method,
+                ..entry
+            });
+        }
+    }
 }

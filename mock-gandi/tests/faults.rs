@@ -174,6 +174,56 @@ delay_ms = 300
     assert_eq!(reply.status, 200);
 }
 
+#[tokio::test]
+async fn a_request_the_client_leaves_during_a_delay_is_journaled_as_abandoned() {
+    let api = api(r#"
+[[fault]]
+api = "livedns"
+method = "PUT"
+delay_ms = 5000
+status = 504
+"#);
+    // The client gives up after 100 ms: its request is dropped mid-delay.
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), api.pat("PUT", PUT, BODY)).await;
+    assert!(gave_up.is_err());
+    let journal = api.state.journal.requests();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    let entry = &journal[0];
+    assert!(entry.abandoned);
+    assert_eq!(
+        (entry.method.as_str(), entry.status, entry.fault),
+        ("PUT", 0, Some(1))
+    );
+    // Nothing was written.
+    assert_eq!(
+        api.pat("GET", PUT, "").await.json()["rrset_values"],
+        serde_json::json!(["\"token1\""])
+    );
+    let listed = serde_json::to_value(&api.state.journal.requests()[0]).unwrap();
+    assert_eq!(listed["abandoned"], true);
+    assert_eq!(listed["status"], 0);
+}
+
+#[tokio::test]
+async fn with_apply_before_the_change_is_made_at_once_and_the_answer_is_late() {
+    let api = api(r#"
+[[fault]]
+api = "livedns"
+method = "PUT"
+delay_ms = 5000
+status = 504
+apply = "before"
+"#);
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), api.pat("PUT", PUT, BODY)).await;
+    assert!(gave_up.is_err());
+    // The client left without an answer, but the backend had written the record.
+    assert_eq!(
+        api.pat("GET", PUT, "").await.json()["rrset_values"],
+        serde_json::json!(["\"tok\""])
+    );
+    assert!(api.state.journal.requests()[0].abandoned);
+}
+
 #[test]
 fn a_bad_rule_is_refused_with_its_line_and_key() {
     for (rule, key) in [
