@@ -430,6 +430,64 @@ mod tests {
         );
     }
 
+    /// The real mock, serving `stubber.chat` with a TXT rrset too large for one UDP answer.
+    async fn mock_with_a_large_rrset() -> (mock_gandi::MockGandi, Vec<String>) {
+        let values: Vec<String> = (0..40)
+            .map(|i| format!("{i:02}{}", "v".repeat(60)))
+            .collect();
+        let seed = format!(
+            "[[domain]]\nfqdn = \"stubber.chat\"\n[[domain.record]]\nname = \"big\"\ntype = \"TXT\"\nvalues = {values:?}\n"
+        );
+        let mock = mock_gandi::MockGandi::builder()
+            .seed_text(&seed)
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        (mock, values)
+    }
+
+    #[tokio::test]
+    async fn a_truncated_answer_is_asked_again_over_tcp() {
+        let (mock, values) = mock_with_a_large_rrset().await;
+        let dns = Dns01::new(mock.dns_addr(), true);
+        dns.check_propagation("big.stubber.chat.", &values[39])
+            .await
+            .unwrap();
+        let asked: Vec<&str> = mock
+            .journal()
+            .dns_queries()
+            .iter()
+            .filter(|q| q.name == "big.stubber.chat")
+            .map(|q| q.transport)
+            .collect();
+        // resolveCNAME, then the check itself: each over UDP (truncated), then over TCP.
+        assert_eq!(asked, ["udp", "tcp", "udp", "tcp"]);
+    }
+
+    #[tokio::test]
+    async fn a_zone_is_asked_once_per_fqdn_until_its_soa_refresh() {
+        let (mock, _) = mock_with_a_large_rrset().await;
+        let dns = Dns01::new(mock.dns_addr(), true);
+        assert_eq!(dns.timeout, Duration::from_secs(10), "lego's dnsTimeout");
+        let fqdn = "_acme-challenge.stubber.chat.";
+        assert_eq!(dns.find_zone_by_fqdn(fqdn).await.unwrap(), "stubber.chat.");
+        let soa = || {
+            mock.journal()
+                .dns_queries()
+                .iter()
+                .filter(|q| q.qtype == "SOA")
+                .count()
+        };
+        let first = soa();
+        assert_eq!(first, 2, "{fqdn}, then stubber.chat.");
+        assert_eq!(dns.find_zone_by_fqdn(fqdn).await.unwrap(), "stubber.chat.");
+        assert_eq!(soa(), first, "the second lookup is answered from the cache");
+        // Another name is another cache entry.
+        dns.find_zone_by_fqdn("stubber.chat.").await.unwrap();
+        assert_eq!(soa(), first + 1);
+    }
+
     #[test]
     fn queries_carry_an_edns0_opt_of_4096_with_recursion_desired() {
         let q = query_message("stubber.chat.", RecordType::SOA).unwrap();
