@@ -1,141 +1,749 @@
-//! Every scenario must fail if the behaviour it pins changes. For each scenario of the corpus,
-//! the real outcome is judged (it passes), then mutated copies of it are judged (each must
-//! fail): the other outcome, another error text, each expected API call answered otherwise.
-//! And one mutation of the mock's behaviour itself: the token of the issuing scenario loses
-//! its write permission, and the scenario fails.
+//! Mutation testing of the corpus: every expectation of every scenario is shown able to fail,
+//! for its own reason, when the world the client meets changes.
+//!
+//! A mutant never touches the client, its configuration or the recorded outcome: it is the
+//! scenario file with a different Gandi — fault rules in front of the APIs (a call answered
+//! otherwise, removals or writes that fail and change nothing, so DNS answers otherwise), or an
+//! edit of the seed (a credential's kind, scope, permissions or expiry; a domain's platform,
+//! owner or CNAME; a domain added; a scripted fault taken away). Each mutant runs for real
+//! (mock-gandi, Pebble, the client, the DNS checks), through the same runner as the corpus.
+//!
+//! For each scenario: the unmutated file passes; then mutants run, in the order below, while an
+//! expectation they aim at has not yet been met by another; every expectation (the outcome,
+//! each `error_contains` fragment, each of `calls` and `no_calls`, each `[[expect.dns]]`) must
+//! be the reason at least one mutant fails. What no change of Gandi can reach (a client that
+//! refuses its own configuration before it calls anything) is listed in [`CLIENT_ONLY`], with
+//! why; an entry there that a mutant does reach fails the test, so the list stays true.
+//!
+//! Each scenario prints its mutants (`killed by calls[0], outcome` or `survived`) and which
+//! one met each expectation.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use harness::issuance::{self, IssuanceOutcome};
-use harness::runner::judge;
-use harness::scenario::{Outcome, Scenario, discover};
-use harness::{CaKind, check_available};
+use harness::CaKind;
+use harness::runner::{RunOptions, ScenarioReport, run_scenario_with};
+use harness::sandbox::Network;
+use harness::scenario::{Expectation, Scenario, discover};
+use libtest_mimic::{Arguments, Failed, Trial};
+use toml::{Table, Value};
 
-fn corpus() -> Vec<Scenario> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    discover(&[root])
-        .unwrap()
-        .iter()
-        .map(|p| Scenario::load(p).unwrap())
-        .collect()
+const V4_REFUSES_A_PAT: &str =
+    "the v4 API refuses a 40-character token whatever the seed holds, and the client sends it";
+
+/// Expectations no change of Gandi can make fail: (scenario, expectation, why).
+const CLIENT_ONLY: &[(&str, &str, &str)] = &[
+    (
+        "lego-4-9-pat-to-gandiv5",
+        "outcome",
+        "lego 4.9.1 refuses its configuration before any request",
+    ),
+    (
+        "lego-4-9-pat-to-gandiv5",
+        "error_contains[0]",
+        "lego 4.9.1 refuses its configuration before any request",
+    ),
+    (
+        "lego-4-9-pat-to-gandiv5",
+        "no_calls[0]",
+        "lego 4.9.1 refuses its configuration before any request",
+    ),
+    (
+        "ttl-below-300",
+        "outcome",
+        "the provider refuses the TTL before any request",
+    ),
+    (
+        "ttl-below-300",
+        "error_contains[0]",
+        "the provider refuses the TTL before any request",
+    ),
+    (
+        "ttl-below-300",
+        "no_calls[0]",
+        "the provider refuses the TTL before any request",
+    ),
+    (
+        "certbot-dns-multi-apikey-on-current-host",
+        "no_calls[0]",
+        "the client picks the API host; Gandi cannot send it to the other one",
+    ),
+    (
+        "lego-apikey-to-gandiv5-apex-and-wildcard",
+        "no_calls[0]",
+        "the client picks the API host; Gandi cannot send it to the other one",
+    ),
+    (
+        "two-names-one-fails-to-present",
+        "error_contains[2]",
+        "lego deactivates every authorization that is not valid on every failure path",
+    ),
+    ("pat-to-legacy-gandi-provider", "outcome", V4_REFUSES_A_PAT),
+    ("lego-pat-to-gandi-provider", "outcome", V4_REFUSES_A_PAT),
+    (
+        "certbot-dns-multi-pat-to-gandi-provider",
+        "outcome",
+        V4_REFUSES_A_PAT,
+    ),
+    (
+        "apex-and-wildcard-through-gandi",
+        "outcome",
+        "lego's gandi provider itself refuses a second challenge in one zone",
+    ),
+    (
+        "no-way-out-of-the-sandbox",
+        "outcome",
+        "the script fails on the sandbox's closed internet, which is not Gandi",
+    ),
+    (
+        "no-way-out-of-the-sandbox",
+        "error_contains[0]",
+        "the sandbox's closed internet, not Gandi",
+    ),
+    (
+        "no-way-out-of-the-sandbox",
+        "error_contains[1]",
+        "the sandbox's closed internet, not Gandi",
+    ),
+];
+
+/// A change of the world a scenario's client meets.
+struct Mutant {
+    what: String,
+    /// The expectations it is meant to reach: it runs while one of them is unmet by others.
+    aims: Box<dyn Fn(Expectation) -> bool + Send>,
+    edit: Box<dyn Fn(&mut Table) + Send>,
 }
 
-fn dns_as_expected(s: &Scenario) -> Vec<Result<Vec<String>, String>> {
-    s.expect
-        .dns
-        .iter()
-        .map(|q| match &q.answer {
-            harness::scenario::DnsAnswer::Values(v) => Ok(v.clone()),
-            harness::scenario::DnsAnswer::Count(n) => Ok(vec!["x".to_string(); *n]),
-        })
-        .collect()
+fn mutant(
+    what: impl Into<String>,
+    aims: impl Fn(Expectation) -> bool + Send + 'static,
+    edit: impl Fn(&mut Table) + Send + 'static,
+) -> Mutant {
+    Mutant {
+        what: what.into(),
+        aims: Box::new(aims),
+        edit: Box::new(edit),
+    }
 }
 
-fn mutants(s: &Scenario, real: &IssuanceOutcome) -> Vec<(String, IssuanceOutcome)> {
-    let copy = |result, output: String| IssuanceOutcome {
-        client: real.client.clone(),
-        ended: real.ended.clone(),
-        result,
-        error_lines: output.lines().map(str::to_string).collect(),
-        output,
-        requests: real.requests.clone(),
-        dns_queries: real.dns_queries.clone(),
-        elapsed: real.elapsed,
-    };
-    let mut out = Vec::new();
-    match &real.result {
-        Ok(_) => {
-            let text = "[stubber.chat] acme: error presenting token: changed".to_string();
-            out.push((
-                "the client fails".to_string(),
-                copy(Err(text.clone()), text),
+/// A table from TOML text (the rules below are written as a scenario would write them).
+fn table(text: &str) -> Table {
+    text.parse()
+        .unwrap_or_else(|e| panic!("a mutant's TOML: {e}\n{text}"))
+}
+
+fn quoted(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// `[gandi]`'s array `key`, created when missing.
+fn gandi_array<'t>(t: &'t mut Table, key: &str) -> &'t mut Vec<Value> {
+    let gandi = t
+        .entry("gandi")
+        .or_insert_with(|| Value::Table(Table::new()));
+    gandi
+        .as_table_mut()
+        .expect("[gandi] is a table")
+        .entry(key)
+        .or_insert_with(|| Value::Array(Vec::new()))
+        .as_array_mut()
+        .expect("an array of tables")
+}
+
+/// Fault rules placed before the scenario's own, so they answer first.
+fn faults(rules: Vec<String>) -> impl Fn(&mut Table) + Send + 'static {
+    move |t| {
+        let list = gandi_array(t, "fault");
+        for (i, rule) in rules.iter().enumerate() {
+            list.insert(i, Value::Table(table(rule)));
+        }
+    }
+}
+
+/// An `[[expect]] calls` line, read back into the request it names.
+enum Call {
+    Rest {
+        method: String,
+        path: String,
+        status: u16,
+    },
+    Rpc {
+        method: String,
+        fault: Option<i64>,
+    },
+}
+
+fn parse_call(line: &str) -> Option<Call> {
+    let (left, right) = line.rsplit_once(" -> ")?;
+    match left.split_once(' ') {
+        Some((method, path)) if path.starts_with('/') => Some(Call::Rest {
+            method: method.to_string(),
+            path: path.split('?').next()?.to_string(),
+            status: right.parse().ok()?,
+        }),
+        Some(_) => None,
+        None => Some(Call::Rpc {
+            method: left.to_string(),
+            fault: match right {
+                "ok" => None,
+                r => Some(r.strip_prefix("fault ")?.parse().ok()?),
+            },
+        }),
+    }
+}
+
+/// A fault no scenario expects, so that its text shows where it went.
+const MUTANT_FAULT: &str =
+    "xmlrpc_fault = { code = 599999, message = \"answered otherwise by a mutant\" }";
+
+/// The rule answering `call` otherwise: another status, another fault, or a fault for a
+/// success.
+fn otherwise(call: &Call) -> String {
+    match call {
+        Call::Rest {
+            method,
+            path,
+            status,
+        } => {
+            let other = if *status == 500 { 503 } else { 500 };
+            format!(
+                "method = {}\npath = {}\nstatus = {other}",
+                quoted(method),
+                quoted(path)
+            )
+        }
+        Call::Rpc { method, .. } => format!("xmlrpc_method = {}\n{MUTANT_FAULT}", quoted(method)),
+    }
+}
+
+/// The rule answering a failed `call` as a success would go on: a LiveDNS read finds nothing
+/// (404, which lego takes as "no record yet"), an XML-RPC call returns a result.
+fn success_instead(call: &Call, domain: &str) -> Option<String> {
+    match call {
+        Call::Rest {
+            method,
+            path,
+            status,
+        } if *status >= 400 && *status != 404 => Some(format!(
+            "method = {}\npath = {}\nstatus = 404",
+            quoted(method),
+            quoted(path)
+        )),
+        Call::Rpc {
+            method,
+            fault: Some(_),
+        } => {
+            let result = if method == "domain.info" {
+                format!(
+                    "{{ fqdn = {}, zone_id = 424242, id = 424242 }}",
+                    quoted(domain)
+                )
+            } else {
+                "true".to_string()
+            };
+            Some(format!(
+                "xmlrpc_method = {}\nxmlrpc_result = {result}",
+                quoted(method)
             ))
         }
-        Err(e) => {
-            if !s.expect.error_contains.is_empty() {
+        _ => None,
+    }
+}
+
+fn any(_: Expectation) -> bool {
+    true
+}
+
+fn about_errors(e: Expectation) -> bool {
+    matches!(
+        e,
+        Expectation::Outcome | Expectation::ErrorContains(_) | Expectation::Call(_)
+    )
+}
+
+fn about_dns(e: Expectation) -> bool {
+    matches!(e, Expectation::Dns(_))
+}
+
+fn about_going_further(e: Expectation) -> bool {
+    matches!(e, Expectation::Outcome | Expectation::NoCall(_))
+}
+
+/// Every mutant of a scenario, in the order they are tried.
+fn catalogue(s: &Scenario, base: &Table) -> Vec<Mutant> {
+    let mut out = Vec::new();
+    let domain = s
+        .request
+        .domains
+        .first()
+        .map(|d| d.trim_start_matches("*.").to_string())
+        .unwrap_or_default();
+    let calls: Vec<(usize, Call)> = s
+        .expect
+        .calls
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| parse_call(l).map(|c| (i, c)))
+        .collect();
+    // A call the scenario expects, answered otherwise.
+    for (i, call) in &calls {
+        let i = *i;
+        out.push(mutant(
+            format!("the request of calls[{i}] answered otherwise"),
+            move |e| e == Expectation::Call(i) || about_errors(e),
+            faults(vec![otherwise(call)]),
+        ));
+    }
+    out.push(mutant(
+        "every API request answered 502 (a gateway error)",
+        about_errors,
+        faults(vec!["status = 502".into()]),
+    ));
+    out.push(mutant(
+        "every LiveDNS request answered 500, every XML-RPC call a fault",
+        about_errors,
+        faults(vec![
+            "api = \"livedns\"\nstatus = 500".into(),
+            format!("api = \"v4\"\n{MUTANT_FAULT}"),
+        ]),
+    ));
+    // DNS answers otherwise: what the client removes stays, what it writes never arrives.
+    let platform = |p: &str| {
+        seed_list(base, "domain")
+            .iter()
+            .any(|d| d.get("dns").and_then(Value::as_str).unwrap_or("livedns") == p)
+    };
+    if platform("livedns") {
+        out.push(mutant(
+            "LiveDNS removals fail and change nothing (DELETE 502)",
+            about_dns,
+            faults(vec!["method = \"DELETE\"\nstatus = 502".into()]),
+        ));
+        out.push(mutant(
+            "LiveDNS writes fail and change nothing (PUT, POST 502)",
+            about_dns,
+            faults(livedns_writes_fail(1)),
+        ));
+        out.push(mutant(
+            "LiveDNS writes after the first fail and change nothing (PUT, POST 502 from the \
+             second: a clean-up that rewrites the rrset)",
+            about_dns,
+            faults(livedns_writes_fail(2)),
+        ));
+    }
+    if platform("legacy") {
+        out.push(mutant(
+            "v4 removals fail and change nothing (record.delete, and the second zone.set and \
+             version.set, the clean-up's, a fault)",
+            about_dns,
+            faults(vec![
+                format!("xmlrpc_method = \"domain.zone.record.delete\"\n{MUTANT_FAULT}"),
+                format!("xmlrpc_method = \"domain.zone.set\"\nfrom = 2\n{MUTANT_FAULT}"),
+                format!("xmlrpc_method = \"domain.zone.version.set\"\nfrom = 2\n{MUTANT_FAULT}"),
+            ]),
+        ));
+        out.push(mutant(
+            "v4 writes fail and change nothing (record.add a fault)",
+            about_dns,
+            faults(vec![format!(
+                "xmlrpc_method = \"domain.zone.record.add\"\n{MUTANT_FAULT}"
+            )]),
+        ));
+    }
+    // A failed call answered so that the client goes further.
+    for (i, call) in &calls {
+        if let Some(rule) = success_instead(call, &domain) {
+            out.push(mutant(
+                format!("the failed request of calls[{i}] answered as a success would"),
+                about_going_further,
+                faults(vec![rule]),
+            ));
+        }
+    }
+    // The scenario's own fault rules, each taken away.
+    let scripted = seed_list(base, "fault").len();
+    for j in 0..scripted {
+        out.push(mutant(
+            format!("the scenario's fault rule #{} taken away", j + 1),
+            any,
+            move |t| {
+                gandi_array(t, "fault").remove(j);
+            },
+        ));
+    }
+    // ... or making its change before it answers (what a gateway timeout may hide).
+    for (j, rule) in seed_list(base, "fault").iter().enumerate() {
+        if rule.get("apply").and_then(Value::as_str) != Some("before") {
+            out.push(mutant(
+                format!(
+                    "the scenario's fault rule #{} makes the change first",
+                    j + 1
+                ),
+                about_dns,
+                move |t| {
+                    if let Some(rule) = gandi_array(t, "fault")[j].as_table_mut() {
+                        rule.insert("apply".into(), Value::String("before".into()));
+                    }
+                },
+            ));
+        }
+    }
+    let fixes = seed_fixes(s, base);
+    for (what, fix) in &fixes {
+        let fix = fix.clone();
+        out.push(mutant(what.clone(), about_going_further, move |t| fix(t)));
+    }
+    // A fix takes the client further; writes failing there make it fail elsewhere, with
+    // another error.
+    for (what, fix) in fixes {
+        let writes_fail = faults(every_write_fails());
+        out.push(mutant(
+            format!("{what}, and every write fails"),
+            |e| matches!(e, Expectation::ErrorContains(_)),
+            move |t| {
+                fix(t);
+                writes_fail(t);
+            },
+        ));
+    }
+    out
+}
+
+/// LiveDNS writes (PUT, POST) from the `from`-th each, answered 502 without a change.
+fn livedns_writes_fail(from: u32) -> Vec<String> {
+    ["PUT", "POST"]
+        .iter()
+        .map(|m| format!("method = \"{m}\"\nfrom = {from}\nstatus = 502"))
+        .collect()
+}
+
+/// Every write of either API answered as an error, without a change.
+fn every_write_fails() -> Vec<String> {
+    let mut rules = livedns_writes_fail(1);
+    rules.push(format!(
+        "xmlrpc_method = \"domain.zone.record.add\"\n{MUTANT_FAULT}"
+    ));
+    rules
+}
+
+/// `[gandi]`'s array of tables `key` as the scenario wrote it.
+fn seed_list(base: &Table, key: &str) -> Vec<Table> {
+    base.get("gandi")
+        .and_then(|g| g.get(key))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_table).cloned().collect())
+        .unwrap_or_default()
+}
+
+type Edit = std::sync::Arc<dyn Fn(&mut Table) + Send + Sync>;
+
+/// Seed edits that fix what a misconfiguration scenario is about: each credential and each
+/// domain made right in one way, and the names the client asks for made Gandi's.
+fn seed_fixes(s: &Scenario, base: &Table) -> Vec<(String, Edit)> {
+    let mut out: Vec<(String, Edit)> = Vec::new();
+    let entry = |key: &'static str, i: usize, f: Box<dyn Fn(&mut Table) + Send + Sync>| -> Edit {
+        std::sync::Arc::new(move |t: &mut Table| {
+            if let Some(entry) = gandi_array(t, key)[i].as_table_mut() {
+                f(entry);
+            }
+        })
+    };
+    for (i, c) in seed_list(base, "credential").iter().enumerate() {
+        for key in ["expires", "permissions", "domains", "organization"] {
+            if c.contains_key(key) {
                 out.push((
-                    "another error text".to_string(),
-                    copy(
-                        Err(e.clone()),
-                        real.output
-                            .replace(&s.expect.error_contains[0], "something else"),
+                    format!("credential #{} without its `{key}`", i + 1),
+                    entry(
+                        "credential",
+                        i,
+                        Box::new(move |c| {
+                            c.remove(key);
+                        }),
+                    ),
+                ));
+            }
+        }
+        let kind = c.get("kind").and_then(Value::as_str).unwrap_or_default();
+        for other in ["pat", "apikey", "v4-key"] {
+            if other != kind {
+                out.push((
+                    format!("credential #{} of kind {other:?}", i + 1),
+                    entry(
+                        "credential",
+                        i,
+                        Box::new(move |c| {
+                            c.insert("kind".into(), Value::String(other.into()));
+                        }),
                     ),
                 ));
             }
         }
     }
-    for wanted in &s.expect.calls {
-        let mut m = copy(real.result.clone(), real.output.clone());
-        for r in &mut m.requests {
-            if harness::transcript::call_line(r).contains(wanted.as_str()) {
-                // The same call, answered otherwise.
-                r.status = if r.status == 500 { 418 } else { 500 };
-                r.fault_code = Some(r.fault_code.map_or(1, |c| c + 1));
+    let domains = seed_list(base, "domain");
+    for (i, d) in domains.iter().enumerate() {
+        let platform = d.get("dns").and_then(Value::as_str).unwrap_or("livedns");
+        let flipped = if platform == "legacy" {
+            "livedns"
+        } else {
+            "legacy"
+        };
+        out.push((
+            format!("domain #{} served by {flipped} DNS", i + 1),
+            entry(
+                "domain",
+                i,
+                Box::new(move |d| {
+                    d.insert("dns".into(), Value::String(flipped.into()));
+                }),
+            ),
+        ));
+        for key in ["account", "organization"] {
+            if d.contains_key(key) {
+                out.push((
+                    format!("domain #{} without its `{key}`", i + 1),
+                    entry(
+                        "domain",
+                        i,
+                        Box::new(move |d| {
+                            d.remove(key);
+                        }),
+                    ),
+                ));
             }
         }
-        out.push((format!("the call {wanted:?} answered otherwise"), m));
+        let is_cname = |r: &Value| r.get("type").and_then(Value::as_str) == Some("CNAME");
+        let has_cname = d
+            .get("record")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(is_cname));
+        if has_cname {
+            out.push((
+                format!("domain #{} without its CNAME records", i + 1),
+                entry(
+                    "domain",
+                    i,
+                    Box::new(move |d| {
+                        if let Some(Value::Array(records)) = d.get_mut("record") {
+                            records.retain(|r| !is_cname(r));
+                        }
+                    }),
+                ),
+            ));
+        }
+    }
+    let held: Vec<String> = domains
+        .iter()
+        .filter_map(|d| d.get("fqdn").and_then(Value::as_str))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    for name in &s.request.domains {
+        let name = name.trim_start_matches("*.").to_ascii_lowercase();
+        if held.contains(&name) {
+            continue;
+        }
+        let rule = format!("fqdn = {}", quoted(&name));
+        out.push((
+            format!("{name} is a domain of the account"),
+            std::sync::Arc::new(move |t: &mut Table| {
+                gandi_array(t, "domain").push(Value::Table(table(&rule)));
+            }),
+        ));
     }
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_fails_when_the_behaviour_it_pins_changes() {
-    if let Err(e) = check_available(CaKind::Process).await {
+/// What became of one mutant.
+struct Run {
+    what: String,
+    /// The expectations it made fail (empty: it survived).
+    killed_by: Vec<Expectation>,
+}
+
+fn run(
+    s: &Scenario,
+    text: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<ScenarioReport, Failed> {
+    let scenario = Scenario::parse(&s.path, text)
+        .map_err(|e| Failed::from(format!("a mutant is not a valid scenario: {e}\n{text}")))?;
+    Ok(runtime.block_on(run_scenario_with(
+        &scenario,
+        RunOptions {
+            ca: CaKind::Process,
+            twin: false,
+        },
+    )))
+}
+
+fn mutate(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
+    let s = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
+    if let Err(e) = runtime.block_on(harness::check_available(CaKind::Process)) {
         harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
-        return;
+        return Ok(());
     }
-    for s in corpus() {
-        // A sandbox scenario runs in a process of its own (runner::run_scenario); its verdict
-        // comes from the same `judge`, mutated here through the proxy scenarios.
-        if s.request.network == harness::sandbox::Network::Sandbox {
+    if s.request.network == Network::Sandbox
+        && let Err(e) = runtime.block_on(harness::sandbox::check_available())
+    {
+        harness::require::skip_or_fail("a sandbox (user and network namespaces)", &e);
+        return Ok(());
+    }
+    if let Err(e) = runtime.block_on(s.request.client.check_program()) {
+        harness::require::skip_or_fail(s.request.client.name(), &e);
+        return Ok(());
+    }
+    let base: Table = s
+        .source
+        .parse()
+        .map_err(|e| Failed::from(format!("{}: {e}", s.path.display())))?;
+    let unmutated = run(&s, &s.source, runtime)?;
+    if !unmutated.passed {
+        return Err(format!(
+            "{}: the unmutated scenario must pass first:\n{}",
+            s.name,
+            unmutated.failures.join("\n")
+        )
+        .into());
+    }
+    let exempt: BTreeMap<String, &str> = CLIENT_ONLY
+        .iter()
+        .filter(|(name, _, _)| *name == s.name)
+        .map(|(_, e, why)| (e.to_string(), *why))
+        .collect();
+    let expectations = s.expect.all();
+    let mut met_by: BTreeMap<Expectation, usize> = BTreeMap::new();
+    let mut runs: Vec<Run> = Vec::new();
+    for m in catalogue(&s, &base) {
+        let useful = expectations
+            .iter()
+            .any(|e| !met_by.contains_key(e) && (m.aims)(*e));
+        if !useful {
             continue;
         }
-        if let Err(e) = s.request.client.check_program().await {
-            harness::require::skip_or_fail(s.request.client.name(), &e);
-            continue;
+        let mut t = base.clone();
+        (m.edit)(&mut t);
+        let text = toml::to_string(&t).map_err(|e| Failed::from(e.to_string()))?;
+        let report = run(&s, &text, runtime)?;
+        if !report.passed && report.unmet.is_empty() {
+            return Err(format!(
+                "{}: the mutant \"{}\" did not run: {}",
+                s.name,
+                m.what,
+                report.failures.join("\n")
+            )
+            .into());
         }
-        let real = issuance::run(&s.request, CaKind::Process).await.unwrap();
-        let verdict = judge(&s, &real, &dns_as_expected(&s));
-        assert!(
-            verdict.is_empty(),
-            "{}: the real run must pass: {verdict:?}",
-            s.name
-        );
-        let mutants = mutants(&s, &real);
-        assert!(
-            !mutants.is_empty(),
-            "{}: pins nothing beyond its outcome; add error_contains or calls",
-            s.name
-        );
-        for (what, mutant) in mutants {
-            assert!(
-                !judge(&s, &mutant, &dns_as_expected(&s)).is_empty(),
-                "{}: still passes when {what}",
-                s.name
-            );
+        let killed_by: Vec<Expectation> = expectations
+            .iter()
+            .copied()
+            .filter(|e| report.unmet.contains(&e.to_string()))
+            .collect();
+        for e in &killed_by {
+            met_by.entry(*e).or_insert(runs.len());
         }
+        runs.push(Run {
+            what: m.what,
+            killed_by,
+        });
+    }
+    let mut lines = vec![format!(
+        "{}: {} mutants run, {} killed",
+        s.name,
+        runs.len(),
+        runs.iter().filter(|r| !r.killed_by.is_empty()).count()
+    )];
+    for (i, r) in runs.iter().enumerate() {
+        let verdict = if r.killed_by.is_empty() {
+            "survived".to_string()
+        } else {
+            let names: Vec<String> = r.killed_by.iter().map(ToString::to_string).collect();
+            format!("killed by {}", names.join(", "))
+        };
+        lines.push(format!("  #{} {}: {verdict}", i + 1, r.what));
+    }
+    let mut problems = Vec::new();
+    for e in &expectations {
+        let name = e.to_string();
+        match (met_by.get(e), exempt.get(&name)) {
+            (Some(i), None) => lines.push(format!("  {name} <- #{}", i + 1)),
+            (None, Some(why)) => lines.push(format!("  {name}: no change of Gandi reaches it ({why})")),
+            (None, None) => problems.push(format!(
+                "{name} is met by no mutant: it pins nothing the world can change"
+            )),
+            (Some(i), Some(_)) => problems.push(format!(
+                "{name} is listed in CLIENT_ONLY but mutant #{} makes it fail: remove it from the list",
+                i + 1
+            )),
+        }
+    }
+    for name in exempt.keys() {
+        if !expectations.iter().any(|e| e.to_string() == *name) {
+            problems.push(format!(
+                "CLIENT_ONLY names {name}, which the scenario does not have"
+            ));
+        }
+    }
+    println!("{}", lines.join("\n"));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}:\n{}\n{}",
+            s.path.display(),
+            problems.join("\n"),
+            lines.join("\n")
+        )
+        .into())
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_issuing_scenario_fails_when_the_mock_refuses_writes() {
-    if let Err(e) = check_available(CaKind::Process).await {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
-        return;
+/// Every scenario a [`CLIENT_ONLY`] entry names exists.
+fn client_only_names_scenarios(files: &[PathBuf]) -> Result<(), Failed> {
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    let stale: Vec<&str> = CLIENT_ONLY
+        .iter()
+        .map(|(name, _, _)| *name)
+        .filter(|name| !names.iter().any(|n| n == name))
+        .collect();
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("CLIENT_ONLY names scenarios that do not exist: {stale:?}").into())
     }
-    let mut s = corpus()
-        .into_iter()
-        .find(|s| s.name == "pat-to-gandiv5-issues")
-        .unwrap();
-    assert_eq!(s.expect.outcome, Outcome::Issued);
-    for c in &mut s.request.seed.credential {
-        c.permissions
-            .retain(|p| *p != mock_gandi::store::Permission::Write);
+}
+
+fn main() {
+    // A sandbox scenario runs this binary again inside its sandbox.
+    if let Some(code) = harness::runner::sandbox_child() {
+        std::process::exit(i32::from(code != std::process::ExitCode::SUCCESS));
     }
-    let outcome = issuance::run(&s.request, CaKind::Process).await.unwrap();
-    let verdict = judge(&s, &outcome, &dns_as_expected(&s));
-    assert!(
-        verdict.iter().any(|v| v.contains("expected a certificate")),
-        "{verdict:?}"
+    let args = Arguments::from_args();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let files = discover(&[root]).expect("scenarios/ is readable");
+    let runtime = std::sync::Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime"),
     );
+    let mut trials: Vec<Trial> = files
+        .iter()
+        .cloned()
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let runtime = runtime.clone();
+            Trial::test(format!("mutants::{name}"), move || mutate(&path, &runtime))
+        })
+        .collect();
+    trials.push(Trial::test(
+        "mutants::client_only_names_scenarios",
+        move || client_only_names_scenarios(&files),
+    ));
+    libtest_mimic::run(&args, trials).exit();
 }

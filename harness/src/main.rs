@@ -369,6 +369,7 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
             "the scenario did not finish within {}s; everything it started was stopped",
             deadline.as_secs()
         )],
+        unmet: Vec::new(),
         transcript: String::new(),
         output: String::new(),
         network: scenario.request.network,

@@ -98,6 +98,11 @@ mod tests {
             } else {
                 vec!["bad \"x\" & y".into()]
             },
+            unmet: if passed {
+                vec![]
+            } else {
+                vec!["calls[0]".into()]
+            },
             transcript: "api:\n".into(),
             output: "Could not obtain certificates\n".into(),
             network: crate::sandbox::Network::Proxy,

@@ -10,7 +10,7 @@ use crate::ca::{CaKind, CaOptions, start_ca};
 use crate::client::ClientKind;
 use crate::issuance::{self, Completion, IssuanceOutcome};
 use crate::sandbox::{self, Network};
-use crate::scenario::{DnsAnswer, Outcome, Scenario};
+use crate::scenario::{DnsAnswer, Expectation, Outcome, Scenario};
 use crate::transcript::{self, Redactor};
 use crate::twin;
 
@@ -27,6 +27,10 @@ pub struct ScenarioReport {
     pub passed: bool,
     /// Why it failed: each unmet expectation, or the environment error.
     pub failures: Vec<String>,
+    /// The expectations that were not met, named as the file writes them (`calls[0]`,
+    /// `error_contains[1]`, `outcome`, `expect.dns[0]`); empty when the run could not start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmet: Vec<String>,
     /// The normalized transcript (empty when the run could not start).
     pub transcript: String,
     /// Everything the client printed, secrets redacted (a program: stdout and stderr).
@@ -235,6 +239,7 @@ fn empty_report(scenario: &Scenario) -> ScenarioReport {
         client: scenario.request.client.name().to_string(),
         passed: false,
         failures: Vec::new(),
+        unmet: Vec::new(),
         transcript: String::new(),
         output: String::new(),
         network: scenario.request.network,
@@ -265,7 +270,9 @@ async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
     match result {
         Ok((outcome, dns_now)) => {
             let redactor = redactor(scenario);
-            report.failures = judge(scenario, &outcome, &dns_now);
+            let unmet = judge(scenario, &outcome, &dns_now);
+            report.unmet = unmet.iter().map(|u| u.expectation.to_string()).collect();
+            report.failures = unmet.into_iter().map(|u| u.why).collect();
             report.transcript = transcript::render(&outcome, &redactor);
             report.output = redactor.secrets_only(&outcome.output);
             report.client = outcome.client.clone();
@@ -337,70 +344,92 @@ async fn dns_answers(scenario: &Scenario, mock: &MockGandi) -> Vec<Result<Vec<St
     answers
 }
 
-/// Every unmet expectation, in words.
+/// An expectation the run did not meet, and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmet {
+    pub expectation: Expectation,
+    pub why: String,
+}
+
+/// Every unmet expectation.
 pub fn judge(
     scenario: &Scenario,
     outcome: &IssuanceOutcome,
     dns_now: &[Result<Vec<String>, String>],
-) -> Vec<String> {
+) -> Vec<Unmet> {
     let expect = &scenario.expect;
     let mut failures = Vec::new();
+    let mut unmet = |expectation, why: String| failures.push(Unmet { expectation, why });
     match (&outcome.result, expect.outcome) {
         (Ok(Completion::Issued(issued)), Outcome::Issued) => {
-            failures.extend(issued.problems.iter().map(|p| format!("issued, but {p}")));
+            for p in &issued.problems {
+                unmet(Expectation::Outcome, format!("issued, but {p}"));
+            }
             for (name, values) in &issued.leftovers {
                 if !expect.dns.iter().any(|q| q.is_about(name)) {
-                    failures.push(format!(
-                        "issued, but challenge records left in DNS at {name}: {values:?}"
-                    ));
+                    unmet(
+                        Expectation::Outcome,
+                        format!("issued, but challenge records left in DNS at {name}: {values:?}"),
+                    );
                 }
             }
         }
-        (Ok(Completion::NoCertificate(why)), Outcome::Issued) => {
-            failures.push(format!(
-                "expected a certificate, but the client succeeded without one: {why}"
-            ));
-        }
+        (Ok(Completion::NoCertificate(why)), Outcome::Issued) => unmet(
+            Expectation::Outcome,
+            format!("expected a certificate, but the client succeeded without one: {why}"),
+        ),
         (Ok(_), Outcome::Success) => {}
-        (Ok(Completion::Issued(_)), Outcome::Failure) => {
-            failures.push("expected a failure, but a certificate was issued".into());
-        }
-        (Ok(Completion::NoCertificate(_)), Outcome::Failure) => {
-            failures.push("expected a failure, but the client succeeded".into());
-        }
+        (Ok(Completion::Issued(_)), Outcome::Failure) => unmet(
+            Expectation::Outcome,
+            "expected a failure, but a certificate was issued".into(),
+        ),
+        (Ok(Completion::NoCertificate(_)), Outcome::Failure) => unmet(
+            Expectation::Outcome,
+            "expected a failure, but the client succeeded".into(),
+        ),
         (Err(e), Outcome::Issued | Outcome::Success) => {
             let wanted = if expect.outcome == Outcome::Issued {
                 "a certificate"
             } else {
                 "success"
             };
-            failures.push(format!("expected {wanted}, but the client failed: {e}"));
+            unmet(
+                Expectation::Outcome,
+                format!("expected {wanted}, but the client failed: {e}"),
+            );
         }
         (Err(_), Outcome::Failure) => {
-            for fragment in &expect.error_contains {
+            for (i, fragment) in expect.error_contains.iter().enumerate() {
                 if !outcome.output.contains(fragment.as_str()) {
-                    failures.push(format!(
-                        "the client's output does not contain {fragment:?}; its error lines: {:?}",
-                        outcome.error_lines
-                    ));
+                    unmet(
+                        Expectation::ErrorContains(i),
+                        format!(
+                            "the client's output does not contain {fragment:?}; its error lines: {:?}",
+                            outcome.error_lines
+                        ),
+                    );
                 }
             }
         }
     }
     let lines: Vec<String> = outcome.requests.iter().map(transcript::call_line).collect();
-    for wanted in &expect.calls {
+    for (i, wanted) in expect.calls.iter().enumerate() {
         if !lines.iter().any(|l| l.contains(wanted.as_str())) {
-            failures.push(format!(
-                "no API call matches {wanted:?}; the calls were: {lines:?}"
-            ));
+            unmet(
+                Expectation::Call(i),
+                format!("no API call matches {wanted:?}; the calls were: {lines:?}"),
+            );
         }
     }
-    for unwanted in &expect.no_calls {
+    for (i, unwanted) in expect.no_calls.iter().enumerate() {
         if let Some(l) = lines.iter().find(|l| l.contains(unwanted.as_str())) {
-            failures.push(format!("an API call matches {unwanted:?}: {l}"));
+            unmet(
+                Expectation::NoCall(i),
+                format!("an API call matches {unwanted:?}: {l}"),
+            );
         }
     }
-    for (q, answer) in expect.dns.iter().zip(dns_now) {
+    for (i, (q, answer)) in expect.dns.iter().zip(dns_now).enumerate() {
         match answer {
             Ok(values) => {
                 let mut got = values.clone();
@@ -416,13 +445,16 @@ pub fn judge(
                     }
                 };
                 if let Some(wanted) = wrong {
-                    failures.push(format!(
-                        "DNS {} {} answers {got:?}, {wanted}",
-                        q.rtype, q.name
-                    ));
+                    unmet(
+                        Expectation::Dns(i),
+                        format!("DNS {} {} answers {got:?}, {wanted}", q.rtype, q.name),
+                    );
                 }
             }
-            Err(e) => failures.push(format!("DNS {} {}: {e}", q.rtype, q.name)),
+            Err(e) => unmet(
+                Expectation::Dns(i),
+                format!("DNS {} {}: {e}", q.rtype, q.name),
+            ),
         }
     }
     failures

@@ -62,6 +62,42 @@ pub struct Expect {
     pub dns: Vec<DnsExpect>,
 }
 
+impl Expect {
+    /// Every expectation, in file order: the outcome, then each fragment, call, forbidden call
+    /// and DNS question.
+    pub fn all(&self) -> Vec<Expectation> {
+        let mut all = vec![Expectation::Outcome];
+        all.extend((0..self.error_contains.len()).map(Expectation::ErrorContains));
+        all.extend((0..self.calls.len()).map(Expectation::Call));
+        all.extend((0..self.no_calls.len()).map(Expectation::NoCall));
+        all.extend((0..self.dns.len()).map(Expectation::Dns));
+        all
+    }
+}
+
+/// One expectation of a scenario, named as its file writes it: `outcome`,
+/// `error_contains[1]`, `calls[0]`, `no_calls[0]`, `expect.dns[0]` (counted from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expectation {
+    Outcome,
+    ErrorContains(usize),
+    Call(usize),
+    NoCall(usize),
+    Dns(usize),
+}
+
+impl fmt::Display for Expectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expectation::Outcome => f.write_str("outcome"),
+            Expectation::ErrorContains(i) => write!(f, "error_contains[{i}]"),
+            Expectation::Call(i) => write!(f, "calls[{i}]"),
+            Expectation::NoCall(i) => write!(f, "no_calls[{i}]"),
+            Expectation::Dns(i) => write!(f, "expect.dns[{i}]"),
+        }
+    }
+}
+
 /// `issued`, `failure` or `success`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
