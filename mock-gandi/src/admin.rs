@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::Seed;
 
 pub(crate) fn routes() -> Router<AppState> {

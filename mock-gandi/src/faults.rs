@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::journal::{InFlight, InFlightNote, Note};
 use crate::livedns::error::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Apply, FaultAnswer, FaultApi, glob_matches};
 use crate::xmlrpc::{CATALOGUE, Value, encode_fault, encode_response, parse_method_call};
 
@@ -48,7 +48,7 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
     } else {
         None
     };
-    let host = crate::server::request_host(&parts.headers, &parts.uri);
+    let host = crate::state::request_host(&parts.headers, &parts.uri);
     let xmlrpc_method = (api == Some(FaultApi::V4))
         .then(|| parse_method_call(&bytes).ok().map(|c| c.method_name))
         .flatten();

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use crate::journal::{DnsEntry, Journal, RequestEntry};
 use crate::proxy::Entry;
-use crate::server::{AppState, Shutdown, ShutdownTrigger};
+use crate::state::{AppState, Shutdown, ShutdownTrigger};
 use crate::store::{Seed, SeedError, ZoneStore};
 use crate::tls::MockCa;
 

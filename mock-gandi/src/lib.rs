@@ -20,10 +20,12 @@ mod faults;
 pub mod journal;
 mod livedns;
 mod server;
+mod state;
 pub mod xmlrpc;
 
 pub use journal::{DnsEntry, Journal, RequestEntry};
-pub use server::{AppState, Shutdown, ShutdownTrigger, gandi_router, router};
+pub use server::{gandi_router, router};
+pub use state::{AppState, Shutdown, ShutdownTrigger};
 mod handle;
 mod proxy;
 mod tls;

@@ -30,7 +30,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::journal::{Api, Journal, RequestEntry};
-use crate::server::{AppState, Proxied, Shutdown, request_host};
+use crate::state::{AppState, Proxied, Shutdown, request_host};
 use crate::tls::MockCa;
 
 /// The hosts the proxy tunnels to, each with the one API (path prefix) it serves

@@ -1,69 +1,13 @@
-//! Wiring: the shared application state, the router that every listener serves, the journal
-//! layer, and the shutdown signal every server task takes.
-
-use std::sync::Arc;
+//! Wiring: the router that every listener serves, and the journal layer in front of it.
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use time::OffsetDateTime;
-use tokio::sync::watch;
 
-use crate::journal::{Api, InFlight, Journal, Note, RequestEntry};
-use crate::store::ZoneStore;
-
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub store: Arc<ZoneStore>,
-    pub journal: Arc<Journal>,
-    /// The PEM of the proxy's CA, served at `/_mock/ca.pem`.
-    pub ca_pem: Option<Arc<String>>,
-}
-
-impl AppState {
-    pub fn new(store: ZoneStore) -> Self {
-        Self {
-            store: Arc::new(store),
-            journal: Arc::new(Journal::default()),
-            ca_pem: None,
-        }
-    }
-}
-
-/// Marks a request that arrived through the HTTPS proxy (set by the proxy, read by the
-/// journal and by the admin API, which refuses proxied requests).
-#[derive(Debug, Clone, Copy)]
-pub struct Proxied;
-
-/// A shutdown signal: cheap to clone, resolves once for every holder.
-#[derive(Debug, Clone)]
-pub struct Shutdown(watch::Receiver<bool>);
-
-/// The sending side of [`Shutdown`].
-#[derive(Debug)]
-pub struct ShutdownTrigger(watch::Sender<bool>);
-
-impl Shutdown {
-    pub fn new() -> (ShutdownTrigger, Shutdown) {
-        let (tx, rx) = watch::channel(false);
-        (ShutdownTrigger(tx), Shutdown(rx))
-    }
-
-    /// Resolves when shutdown is triggered (or the trigger is dropped).
-    pub async fn wait(&mut self) {
-        // An error means the trigger is gone, which also means stop.
-        let _ = self.0.wait_for(|stop| *stop).await;
-    }
-}
-
-impl ShutdownTrigger {
-    pub fn trigger(&self) {
-        let _ = self.0.send(true);
-    }
-}
+use crate::journal::{Api, InFlight, Note, RequestEntry};
+use crate::state::{AppState, Proxied, request_host};
 
 /// The Gandi APIs, routed by path: `/xmlrpc/`, `/api/v5/...`, `/v5/livedns/...`.
 fn gandi_routes() -> Router<AppState> {
@@ -107,16 +51,6 @@ fn api_of(path: &str) -> Api {
     } else {
         Api::Other
     }
-}
-
-/// The host the client addressed: the Host header, else the URI's authority.
-pub fn request_host(headers: &HeaderMap, uri: &Uri) -> String {
-    headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| uri.authority().map(|a| a.to_string()))
-        .unwrap_or_default()
 }
 
 async fn journal_layer(

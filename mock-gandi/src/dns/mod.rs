@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::journal::{DnsEntry, Journal};
-use crate::server::Shutdown;
+use crate::state::Shutdown;
 use crate::store::ZoneStore;
 
 /// Tasks receiving on the UDP socket. Each answers in its own loop, with no task per packet;

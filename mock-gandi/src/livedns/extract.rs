@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Generation;
 use super::error::{ApiError, FieldError};
-use crate::server::{Proxied, request_host};
+use crate::state::{Proxied, request_host};
 use crate::store::types::{check_ttl, normalize_value};
 use crate::store::{Fqdn, RecordType, RelName};
 

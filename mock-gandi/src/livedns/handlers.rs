@@ -19,7 +19,7 @@ use super::extract::{
     Base, Fields, ListQuery, Target, json_object, path_fqdn, path_name, path_type, read_body,
 };
 use crate::journal::Note;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{Credential, Denied, Domain, Fqdn, Need, RecordType, RelName, RrSet, State};
 
 /// What every rrset write answers (compact, 32 bytes: acme.sh looks for exactly this).

@@ -17,7 +17,7 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Which LiveDNS host and base a route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
 use crate::journal::Note;
-use crate::server::AppState;
+use crate::state::AppState;
 
 pub use calls::Call;
 pub use codec::{
