@@ -23,9 +23,10 @@ use std::path::{Path, PathBuf};
 
 use harness::CaKind;
 use harness::runner::{RunOptions, ScenarioReport, run_scenario_with};
-use harness::sandbox::Network;
-use harness::scenario::{Expectation, Scenario, discover};
-use libtest_mimic::{Arguments, Failed, Trial};
+use harness::scenario::{Expectation, Scenario};
+use libtest_mimic::{Failed, Trial};
+
+mod common;
 use toml::{Table, Value};
 
 const V4_REFUSES_A_PAT: &str =
@@ -578,18 +579,7 @@ fn run(
 
 fn mutate(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
     let s = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
-    if let Err(e) = runtime.block_on(harness::check_available(CaKind::Process)) {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
-        return Ok(());
-    }
-    if s.request.network == Network::Sandbox
-        && let Err(e) = runtime.block_on(harness::sandbox::check_available())
-    {
-        harness::require::skip_or_fail("a sandbox (user and network namespaces)", &e);
-        return Ok(());
-    }
-    if let Err(e) = runtime.block_on(s.request.client.check_program()) {
-        harness::require::skip_or_fail(s.request.client.name(), &e);
+    if !common::ready(&s, CaKind::Process, runtime) {
         return Ok(());
     }
     let base: Table = s
@@ -716,34 +706,13 @@ fn client_only_names_scenarios(files: &[PathBuf]) -> Result<(), Failed> {
 }
 
 fn main() {
-    // A sandbox scenario runs this binary again inside its sandbox.
-    if let Some(code) = harness::runner::sandbox_child() {
-        std::process::exit(i32::from(code != std::process::ExitCode::SUCCESS));
-    }
-    let args = Arguments::from_args();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = discover(&[root]).expect("scenarios/ is readable");
-    let runtime = std::sync::Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("a tokio runtime"),
-    );
-    let mut trials: Vec<Trial> = files
-        .iter()
-        .cloned()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let runtime = runtime.clone();
-            Trial::test(format!("mutants::{name}"), move || mutate(&path, &runtime))
-        })
-        .collect();
-    trials.push(Trial::test(
-        "mutants::client_only_names_scenarios",
-        move || client_only_names_scenarios(&files),
-    ));
-    libtest_mimic::run(&args, trials).exit();
+    let files = common::corpus();
+    common::run_per_scenario(
+        "mutants",
+        mutate,
+        vec![Trial::test(
+            "mutants::client_only_names_scenarios",
+            move || client_only_names_scenarios(&files),
+        )],
+    )
 }

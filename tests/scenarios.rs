@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use harness::CaKind;
 use harness::runner::{RunOptions, run_scenario_with};
 use harness::sandbox::Network;
-use harness::scenario::{Scenario, discover};
-use libtest_mimic::{Arguments, Failed, Trial};
+use harness::scenario::Scenario;
+use libtest_mimic::{Failed, Trial};
+
+mod common;
 
 fn ca_kind() -> CaKind {
     std::env::var("HARNESS_CA")
@@ -23,24 +25,13 @@ fn ca_kind() -> CaKind {
 
 fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
     let scenario = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
-    let sandboxed = scenario.request.network == Network::Sandbox;
     // A sandbox holds Pebble as a process: the container backend cannot be inside it.
-    let kind = if sandboxed {
+    let kind = if scenario.request.network == Network::Sandbox {
         CaKind::Process
     } else {
         ca_kind()
     };
-    if let Err(e) = runtime.block_on(harness::check_available(kind)) {
-        harness::require::skip_or_fail("Pebble", &e.to_string());
-        return Ok(());
-    }
-    if sandboxed && let Err(e) = runtime.block_on(harness::sandbox::check_available()) {
-        harness::require::skip_or_fail("a sandbox (user and network namespaces)", &e);
-        return Ok(());
-    }
-    // A real client (lego, certbot, a command) that is not installed: skip locally, fail in CI.
-    if let Err(e) = runtime.block_on(scenario.request.client.check_program()) {
-        harness::require::skip_or_fail(scenario.request.client.name(), &e);
+    if !common::ready(&scenario, kind, runtime) {
         return Ok(());
     }
     // Every builtin scenario is twinned: run again through lego v5's own provider code
@@ -119,36 +110,12 @@ fn snapshots_match_scenarios() -> Result<(), Failed> {
 }
 
 fn main() {
-    // A sandbox scenario runs this binary again inside its sandbox.
-    if let Some(code) = harness::runner::sandbox_child() {
-        std::process::exit(i32::from(code != std::process::ExitCode::SUCCESS));
-    }
-    let args = Arguments::from_args();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let files = discover(&[root]).expect("scenarios/ is readable");
-    let runtime = std::sync::Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("a tokio runtime"),
-    );
-    let trials = files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let runtime = runtime.clone();
-            Trial::test(format!("scenario::{name}"), move || {
-                run_one(&path, &runtime)
-            })
-        })
-        .collect::<Vec<_>>();
-    let mut trials = trials;
-    trials.push(Trial::test(
-        "snapshots::every_scenario_has_one_and_none_is_an_orphan",
-        snapshots_match_scenarios,
-    ));
-    libtest_mimic::run(&args, trials).exit();
+    common::run_per_scenario(
+        "scenario",
+        run_one,
+        vec![Trial::test(
+            "snapshots::every_scenario_has_one_and_none_is_an_orphan",
+            snapshots_match_scenarios,
+        )],
+    )
 }

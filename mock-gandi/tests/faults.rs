@@ -174,18 +174,19 @@ delay_ms = 300
     assert_eq!(reply.status, 200);
 }
 
-#[tokio::test]
-async fn a_request_the_client_leaves_during_a_delay_is_journaled_as_abandoned() {
-    let api = api(r#"
-[[fault]]
-api = "livedns"
-method = "PUT"
-delay_ms = 5000
-status = 504
-"#);
-    // The client gives up after 100 ms: its request is dropped mid-delay.
+/// A PUT that a rule (with `apply`) holds for 5 s, and that the client leaves after 100 ms.
+async fn put_left_during_a_delay(apply: &str) -> Api {
+    let api = api(&format!(
+        "[[fault]]\napi = \"livedns\"\nmethod = \"PUT\"\ndelay_ms = 5000\nstatus = 504\napply = \"{apply}\"\n"
+    ));
     let gave_up = tokio::time::timeout(Duration::from_millis(100), api.pat("PUT", PUT, BODY)).await;
     assert!(gave_up.is_err());
+    api
+}
+
+#[tokio::test]
+async fn a_request_the_client_leaves_during_a_delay_is_journaled_as_abandoned() {
+    let api = put_left_during_a_delay("never").await;
     let journal = api.state.journal.requests();
     assert_eq!(journal.len(), 1, "{journal:?}");
     let entry = &journal[0];
@@ -206,16 +207,7 @@ status = 504
 
 #[tokio::test]
 async fn with_apply_before_the_change_is_made_at_once_and_the_answer_is_late() {
-    let api = api(r#"
-[[fault]]
-api = "livedns"
-method = "PUT"
-delay_ms = 5000
-status = 504
-apply = "before"
-"#);
-    let gave_up = tokio::time::timeout(Duration::from_millis(100), api.pat("PUT", PUT, BODY)).await;
-    assert!(gave_up.is_err());
+    let api = put_left_during_a_delay("before").await;
     // The client left without an answer, but the backend had written the record.
     assert_eq!(
         api.pat("GET", PUT, "").await.json()["rrset_values"],
