@@ -106,7 +106,7 @@ async fn a_token_without_write_permission_fails_with_lego_s_text() {
         .expect_err("no certificate without write permission");
     assert!(
         err.contains(
-            "[stubber.chat] acme: error presenting token: unable to create TXT record for domain stubber.chat and name _acme-challenge: 403: request failed: Access was denied to this resource."
+            "[stubber.chat: dns01: error presenting token (stubber.chat): unable to create TXT record for domain stubber.chat and name _acme-challenge: 403: request failed: Access was denied to this resource.]"
         ),
         "{err}"
     );
