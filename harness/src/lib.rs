@@ -17,6 +17,7 @@
 
 mod ca;
 pub mod client;
+pub mod http;
 pub mod issuance;
 pub mod report;
 pub mod require;

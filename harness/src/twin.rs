@@ -3,18 +3,16 @@
 //! compared. The built-in providers are copies of lego's; a twin run is how a copy that drifts
 //! is caught.
 //!
-//! What the comparison looks at: every API call (method, path and query, status, and the body:
-//! XML-RPC method and parameters, the key shown as `[key]`; a LiveDNS JSON body as its value),
-//! and every SOA and CNAME question with its answer (what the provider asks while it finds the
-//! zone and the record's name).
+//! What the comparison looks at: every API call (the host it named, method, path and query,
+//! status, and the body: XML-RPC method and parameters, the key shown as `[key]`; a LiveDNS
+//! JSON body as its value), and every SOA and CNAME question with its answer (what the provider
+//! asks while it finds the zone and the record's name).
 //!
 //! What it ignores, and why, here and nowhere else:
 //! - the order of the calls: certbot presents and cleans up in its own order;
 //! - TXT questions: the provider asks none; the ACME client around it (lego's propagation
 //!   check) and the CA do, and certbot does neither the check nor, after a failed present, the
 //!   validation;
-//! - the host a call went to and whether it came through the proxy: the built-in client calls
-//!   the mock's direct listener by path, certbot goes through the proxy;
 //! - when the twin failed, what it never reached: certbot stops at the first name whose
 //!   present fails and validates nothing, where lego presents and validates every other name;
 //!   both sides are then compared on the zones the twin's calls named (and on calls that name
@@ -125,7 +123,8 @@ pub fn fingerprint(outcome: &IssuanceOutcome, redactor: &Redactor) -> Fingerprin
 /// One call with its body: `domain.zone.record.add -> ok ([key], 7, 2, {name: ...})`, or
 /// `PUT /v5/livedns/... -> 201 {"rrset_ttl":300,...}`.
 fn call_text(r: &RequestEntry) -> String {
-    let line = call_line(r);
+    // Both sides name Gandi's hosts (through the proxy, or in a sandbox straight).
+    let line = format!("{} {}", r.host.to_ascii_lowercase(), call_line(r));
     let Some(body) = r.body.as_deref().filter(|b| !b.trim().is_empty()) else {
         return line;
     };

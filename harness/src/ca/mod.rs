@@ -305,7 +305,8 @@ struct PebbleRun {
     management: SocketAddr,
     directory_url: String,
     management_url: String,
-    client_tls: Arc<rustls::ClientConfig>,
+    /// The client of the probes and management calls: Pebble's CA its only root.
+    http: reqwest::Client,
 }
 
 impl fmt::Debug for PebbleRun {
@@ -368,14 +369,20 @@ impl PebbleRun {
         write(CONFIG_FILE, &format!("{config:#}\n"))?;
 
         let bundle_path = dir.path().join(BUNDLE_FILE);
-        let client_tls = tls::client_config_trusting(&bundle_path)?;
+        let http = crate::http::client(&crate::http::HttpOptions {
+            roots: vec![bundle_path.as_path()],
+            // Pebble 2.10+ refuses requests without a User-Agent.
+            user_agent: Some("gandi-e2e-harness"),
+            ..Default::default()
+        })
+        .map_err(CaError::Tls)?;
         Ok(PebbleRun {
             bundle_path,
             listen,
             management,
             directory_url: format!("https://{listen}/dir"),
             management_url: format!("https://{management}"),
-            client_tls,
+            http,
             dir,
         })
     }
@@ -390,7 +397,12 @@ impl PebbleRun {
         path: &str,
         timeout: Duration,
     ) -> Result<(u16, Vec<u8>), CaError> {
-        tls::https_get(self.client_tls.clone(), &at.to_string(), path, timeout).await
+        let url = format!("https://{at}{path}");
+        let reply = tokio::time::timeout(timeout, crate::http::get(&self.http, &url))
+            .await
+            .map_err(|_| CaError::Http(format!("GET {url}: no answer within {timeout:?}")))?
+            .map_err(CaError::Http)?;
+        Ok((reply.status, reply.body.to_vec()))
     }
 
     /// `GET` on the management listener, expecting 200 and a text body.

@@ -1,22 +1,10 @@
-//! Every rcgen and rustls call of the CA backends: the per-run certificate authority that signs
-//! Pebble's HTTPS certificate, and the small HTTPS client that talks to Pebble trusting only
-//! that authority.
+//! Every rcgen call of the CA backends: the per-run certificate authority that signs Pebble's
+//! HTTPS certificate (the client that trusts it is built in `crate::http`).
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
 
 use super::CaError;
 
@@ -85,85 +73,11 @@ pub(crate) fn generate_pebble_tls() -> Result<PebbleTls, CaError> {
     })
 }
 
-/// A rustls client configuration that trusts exactly the certificates in `bundle` (PEM), and
-/// no system root. The ring provider is named explicitly so the result does not depend on which
-/// rustls features other crates in the build happen to enable.
-pub(crate) fn client_config_trusting(bundle: &Path) -> Result<Arc<rustls::ClientConfig>, CaError> {
-    let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(bundle)
-        .map_err(|e| tls_error(&format!("reading {}", bundle.display()), e))?;
-    for cert in certs {
-        let cert = cert.map_err(|e| tls_error(&format!("parsing {}", bundle.display()), e))?;
-        roots
-            .add(cert)
-            .map_err(|e| tls_error(&format!("adding {} to the roots", bundle.display()), e))?;
-    }
-    if roots.is_empty() {
-        return Err(CaError::Tls(format!(
-            "{} holds no certificate",
-            bundle.display()
-        )));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error("TLS protocol versions", e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
-/// One `GET https://{authority}{path}` on a fresh connection, trusting only `tls`.
-/// `authority` is `host:port`; the host is also the name checked in Pebble's certificate.
-/// Returns the status and the body. Pebble 2.10+ refuses requests without a User-Agent.
-pub(crate) async fn https_get(
-    tls: Arc<rustls::ClientConfig>,
-    authority: &str,
-    path: &str,
-    timeout: Duration,
-) -> Result<(u16, Vec<u8>), CaError> {
-    let url = format!("https://{authority}{path}");
-    let fail = |e: &dyn std::fmt::Display| CaError::Http(format!("GET {url}: {e}"));
-    let work = async {
-        let (host, _port) = authority
-            .rsplit_once(':')
-            .ok_or_else(|| fail(&"no port in address"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let server_name = ServerName::try_from(host.to_string()).map_err(|e| fail(&e))?;
-        let tcp = TcpStream::connect(authority).await.map_err(|e| fail(&e))?;
-        let stream = TlsConnector::from(tls)
-            .connect(server_name, tcp)
-            .await
-            .map_err(|e| fail(&e))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(stream))
-                .await
-                .map_err(|e| fail(&e))?;
-        // The connection task ends when the response is read and `sender` is dropped.
-        tokio::spawn(connection);
-        let request = hyper::Request::get(path)
-            .header(hyper::header::HOST, authority)
-            .header(hyper::header::USER_AGENT, "gandi-e2e-harness")
-            .body(Empty::new())
-            .map_err(|e| fail(&e))?;
-        let response = sender.send_request(request).await.map_err(|e| fail(&e))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| fail(&e))?
-            .to_bytes();
-        Ok((status, body.to_vec()))
-    };
-    tokio::time::timeout(timeout, work)
-        .await
-        .map_err(|_| fail(&format!("no answer within {timeout:?}")))?
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
 
     #[test]
     fn generated_leaf_names_every_loopback_form_and_chains_to_the_ca() {

@@ -30,9 +30,11 @@ use instant_acme::{
 
 use super::gandi_v4::GandiV4;
 use super::gandi_v5::GandiV5;
+use super::http::Route;
 use super::lego_env::LegoEnv;
 use super::types::{ClientContext, ClientRun, ProviderName};
 use super::zone::Dns01;
+use crate::sandbox::Network;
 
 /// A configured provider.
 enum Provider {
@@ -116,15 +118,15 @@ fn provider(name: ProviderName, ctx: &ClientContext<'_>) -> Result<(Provider, Ar
         ctx.mock_dns,
         !lego.bool("LEGO_DISABLE_CNAME_SUPPORT"),
     ));
+    // Gandi's own names, through the mock's proxy as `HTTPS_PROXY` would send them (in a
+    // sandbox, Gandi's names are the mock).
+    let route = Route {
+        proxy: (ctx.network == Network::Proxy).then(|| ctx.mock_proxy.to_string()),
+        ca: Some(ctx.mock_ca.to_path_buf()),
+    };
     let built = match name {
-        ProviderName::Gandi => {
-            GandiV4::from_env(&lego, format!("{}/xmlrpc/", ctx.mock_api), dns.clone())
-                .map(Provider::V4)
-        }
-        ProviderName::Gandiv5 => {
-            GandiV5::from_env(&lego, format!("{}/v5/livedns", ctx.mock_api), dns.clone())
-                .map(Provider::V5)
-        }
+        ProviderName::Gandi => GandiV4::from_env(&lego, &route, dns.clone()).map(Provider::V4),
+        ProviderName::Gandiv5 => GandiV5::from_env(&lego, &route, dns.clone()).map(Provider::V5),
     };
     built.map(|p| (p, dns)).map_err(|e| {
         format!("registration: set up client: setup challenges: DNS challenge provider: {e}")
@@ -232,8 +234,12 @@ async fn obtain(
     ctx: &ClientContext<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<(String, String), String> {
-    let (account, _) = Account::builder_with_root(ctx.acme_ca)
-        .map_err(acme_text)?
+    let http = crate::http::client(&crate::http::HttpOptions {
+        roots: vec![ctx.acme_ca],
+        ..Default::default()
+    })
+    .map_err(|e| format!("registration: {e}"))?;
+    let (account, _) = Account::builder_with_http(Box::new(crate::http::AcmeHttp(http)))
         .create(
             &NewAccount {
                 contact: &[],

@@ -10,11 +10,14 @@ use std::time::Duration;
 
 use http::Method;
 
-use super::http::HttpClient;
+use super::http::{HttpClient, Route};
 use super::lego_env::{LegoEnv, parse_bool};
 use super::zone::{Dns01, extract_sub_domain};
 
 /// lego's minimum TTL for Gandi; lower values are raised to it silently.
+/// lego's `defaultBaseURL` (`providers/dns/gandi/internal/client.go`).
+pub const BASE_URL: &str = "https://rpc.gandi.net/xmlrpc/";
+
 const MIN_TTL: i64 = 300;
 
 /// One XML-RPC parameter as lego's types model them.
@@ -211,14 +214,18 @@ impl GandiV4 {
     /// `NewDNSProvider`: `GANDI_API_KEY` (required), `GANDI_TTL` (300), `GANDI_PROPAGATION_TIMEOUT`
     /// (2400 s), `GANDI_POLLING_INTERVAL` (60 s), `GANDI_HTTP_TIMEOUT` (60 s), each also from its
     /// `_FILE`.
-    pub fn from_env(env: &LegoEnv<'_>, url: String, dns: Arc<Dns01>) -> Result<Self, String> {
+    pub fn from_env(env: &LegoEnv<'_>, route: &Route, dns: Arc<Dns01>) -> Result<Self, String> {
         let api_key = env.get_or_file("GANDI_API_KEY");
         if api_key.is_empty() {
             return Err("gandi: some credentials information are missing: GANDI_API_KEY".into());
         }
         Ok(Self {
-            http: HttpClient::new(env.seconds_or("GANDI_HTTP_TIMEOUT", Duration::from_secs(60))),
-            url,
+            http: HttpClient::new(
+                route,
+                env.seconds_or("GANDI_HTTP_TIMEOUT", Duration::from_secs(60)),
+            )
+            .map_err(|e| format!("gandi: {e}"))?,
+            url: BASE_URL.to_string(),
             api_key,
             ttl: env.int_or("GANDI_TTL", MIN_TTL),
             propagation: (

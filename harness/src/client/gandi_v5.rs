@@ -10,11 +10,14 @@ use std::time::Duration;
 use http::Method;
 use serde::Serialize;
 
-use super::http::{HttpClient, Reply};
+use super::http::{HttpClient, Reply, Route};
 use super::lego_env::LegoEnv;
 use super::zone::{Dns01, extract_sub_domain};
 
 /// `minTTL`.
+/// lego's `defaultBaseURL` (`providers/dns/gandiv5/internal/client.go`).
+pub const BASE_URL: &str = "https://api.gandi.net/v5/livedns";
+
 const MIN_TTL: i64 = 300;
 
 /// lego's `Record`: the PUT body (`json.Encoder`: no spaces, a trailing newline).
@@ -52,7 +55,7 @@ impl GandiV5 {
     /// `GANDIV5_API_KEY`, `GANDIV5_TTL` (300), `GANDIV5_PROPAGATION_TIMEOUT` (1200 s),
     /// `GANDIV5_POLLING_INTERVAL` (20 s), `GANDIV5_HTTP_TIMEOUT` (10 s), each also from its
     /// `_FILE`.
-    pub fn from_env(env: &LegoEnv<'_>, base: String, dns: Arc<Dns01>) -> Result<Self, String> {
+    pub fn from_env(env: &LegoEnv<'_>, route: &Route, dns: Arc<Dns01>) -> Result<Self, String> {
         let api_key = env.get_or_file("GANDIV5_API_KEY");
         let pat = env.get_or_file("GANDIV5_PERSONAL_ACCESS_TOKEN");
         let ttl = env.int_or("GANDIV5_TTL", MIN_TTL);
@@ -60,7 +63,11 @@ impl GandiV5 {
             env.seconds_or("GANDIV5_PROPAGATION_TIMEOUT", Duration::from_secs(20 * 60)),
             env.seconds_or("GANDIV5_POLLING_INTERVAL", Duration::from_secs(20)),
         );
-        let http = HttpClient::new(env.seconds_or("GANDIV5_HTTP_TIMEOUT", Duration::from_secs(10)));
+        let http = HttpClient::new(
+            route,
+            env.seconds_or("GANDIV5_HTTP_TIMEOUT", Duration::from_secs(10)),
+        )
+        .map_err(|e| format!("gandiv5: {e}"))?;
         let mut warnings = env.warnings();
         if !api_key.is_empty() {
             warnings.push(
@@ -78,7 +85,7 @@ impl GandiV5 {
         }
         Ok(Self {
             http,
-            base,
+            base: BASE_URL.to_string(),
             api_key,
             pat,
             ttl,
@@ -390,7 +397,7 @@ mod tests {
             ("GANDIV5_TTL".to_string(), "120".to_string()),
         ]);
         let dns = Arc::new(Dns01::new("127.0.0.1:53".parse().unwrap(), true));
-        let err = GandiV5::from_env(&LegoEnv::new(&env), String::new(), dns.clone())
+        let err = GandiV5::from_env(&LegoEnv::new(&env), &Route::default(), dns.clone())
             .err()
             .unwrap();
         assert_eq!(
@@ -399,7 +406,7 @@ mod tests {
         );
         let env =
             std::collections::BTreeMap::from([("GANDIV5_API_KEY".to_string(), "x".to_string())]);
-        let p = GandiV5::from_env(&LegoEnv::new(&env), String::new(), dns).unwrap();
+        let p = GandiV5::from_env(&LegoEnv::new(&env), &Route::default(), dns).unwrap();
         assert!(
             p.warnings[0].contains("API Key is deprecated"),
             "{:?}",

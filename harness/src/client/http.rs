@@ -1,35 +1,40 @@
-//! A small HTTP/1.1 client for the built-in providers: plain HTTP to the mock's direct
-//! listener, one request at a time, bounded in time.
+//! The built-in providers' HTTP, as lego's Go client makes it: to Gandi's own names
+//! (`https://api.gandi.net`, `https://rpc.gandi.net`) through the mock's proxy, as a client
+//! configured by `HTTPS_PROXY` does (in a sandbox, straight: Gandi's names are the mock there),
+//! trusting the mock's CA only; Go's headers; Go's error texts.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, Request};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::Method;
 
-/// What came back.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Bytes,
+pub use crate::http::Reply;
+use crate::http::{HttpOptions, client, go_error};
+
+/// How the providers reach Gandi in this run.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    /// The mock's HTTPS proxy, or none (a sandbox).
+    pub proxy: Option<String>,
+    /// The CA that signs the mock's certificates for Gandi's names (none: trust nothing).
+    pub ca: Option<PathBuf>,
 }
 
-/// A reusable client (keep-alive, like Go's and Python's default clients).
+/// A reusable client (keep-alive, like Go's), bounded like Go's `http.Client.Timeout`.
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    inner: Client<HttpConnector, Full<Bytes>>,
-    timeout: Duration,
+    inner: reqwest::Client,
 }
 
 impl HttpClient {
-    pub fn new(timeout: Duration) -> Self {
-        Self {
-            inner: Client::builder(TokioExecutor::new()).build_http(),
-            timeout,
-        }
+    pub fn new(route: &Route, timeout: Duration) -> Result<Self, String> {
+        let inner = client(&HttpOptions {
+            roots: route.ca.iter().map(PathBuf::as_path).collect(),
+            proxy: route.proxy.as_deref(),
+            timeout: Some(timeout),
+            user_agent: Some("Go-http-client/1.1"),
+        })?;
+        Ok(Self { inner })
     }
 
     /// Sends one request. The error is the text Go's client would give in the same spot.
@@ -40,71 +45,26 @@ impl HttpClient {
         headers: &[(&str, String)],
         body: Option<Vec<u8>>,
     ) -> Result<Reply, String> {
-        // What Go's transport adds by itself: its User-Agent, gzip, and a zero length on a
-        // bodiless request that is neither GET nor HEAD.
-        let mut builder = Request::builder()
-            .method(method.clone())
-            .uri(url)
-            .header("user-agent", "Go-http-client/1.1")
+        // What Go's transport adds by itself: gzip, and a zero length on a bodiless request
+        // that is neither GET nor HEAD.
+        let mut request = self
+            .inner
+            .request(method.clone(), url)
             .header("accept-encoding", "gzip");
-        if body.as_ref().is_none_or(|b| b.is_empty())
-            && method != Method::GET
-            && method != Method::HEAD
-        {
-            builder = builder.header("content-length", "0");
+        let body = body.unwrap_or_default();
+        if body.is_empty() && method != Method::GET && method != Method::HEAD {
+            request = request.header("content-length", "0");
         }
         for (name, value) in headers {
-            builder = builder.header(*name, value);
+            request = request.header(*name, value);
         }
-        // Go's `url.Error` names the method as `Get`, `Put`, `Delete`, `Post`.
-        let op = {
-            let m = method.as_str();
-            format!("{}{}", &m[..1], m[1..].to_ascii_lowercase())
-        };
-        let request = builder
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| format!("unable to create request: {e}"))?;
-        let fut = async {
-            let response = self
-                .inner
-                .request(request)
-                .await
-                .map_err(|e| format!("{op} \"{url}\": {}", go_transport_error(&e)))?;
-            let (parts, body) = response.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| format!("failed to read body: {e}"))?
-                .to_bytes();
-            Ok(Reply {
-                status: parts.status.as_u16(),
-                body,
-            })
-        };
-        tokio::time::timeout(self.timeout, fut)
-            .await
-            .map_err(|_| {
-                format!(
-                    "{op} \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
-                )
-            })?
-    }
-}
-
-/// Go's text for the transport errors clients meet (`dial tcp ...: connect: connection
-/// refused`, `EOF`), else hyper's.
-fn go_transport_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut source = Some(e);
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => "connect: connection refused".into(),
-                std::io::ErrorKind::ConnectionReset => "read: connection reset by peer".into(),
-                std::io::ErrorKind::UnexpectedEof => "EOF".into(),
-                _ => io.to_string(),
-            };
+        if !body.is_empty() {
+            request = request.body(body);
         }
-        source = err.source();
+        let fail = |e: reqwest::Error| go_error(method.as_str(), url, &e);
+        let response = request.send().await.map_err(fail)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(fail)?;
+        Ok(Reply { status, body })
     }
-    e.to_string()
 }
