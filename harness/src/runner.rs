@@ -272,7 +272,11 @@ async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
             let redactor = redactor(scenario);
             let unmet = judge(scenario, &outcome, &dns_now);
             report.unmet = unmet.iter().map(|u| u.expectation.to_string()).collect();
-            report.failures = unmet.into_iter().map(|u| u.why).collect();
+            // The reasons quote the client's lines: its secrets go as in the output.
+            report.failures = unmet
+                .into_iter()
+                .map(|u| redactor.secrets_only(&u.why))
+                .collect();
             report.transcript = transcript::render(&outcome, &redactor);
             report.output = redactor.secrets_only(&outcome.output);
             report.client = outcome.client.clone();
