@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use mock_gandi::store::CloseAt;
 use mock_gandi::{DnsEntry, RequestEntry};
 use regex::Regex;
 
@@ -15,8 +16,11 @@ use crate::issuance::{Completion, IssuanceOutcome};
 /// One API call as scenario expectations match it: `domain.zone.clone -> ok`,
 /// `domain.info -> fault 500037`, `PUT /v5/livedns/domains/x/records/y/TXT -> 201`.
 pub fn call_line(r: &RequestEntry) -> String {
+    // A connection a fault rule cut before any answer.
+    let cut = r.closed == Some(CloseAt::Before);
     match &r.xmlrpc_method {
         Some(method) if r.abandoned => format!("{method} -> abandoned"),
+        Some(method) if cut => format!("{method} -> closed"),
         Some(method) => match r.fault_code {
             Some(code) => format!("{method} -> fault {code}"),
             None => format!("{method} -> ok"),
@@ -29,6 +33,8 @@ pub fn call_line(r: &RequestEntry) -> String {
                 .unwrap_or_default();
             if r.abandoned {
                 format!("{} {}{} -> abandoned", r.method, r.path, query)
+            } else if cut {
+                format!("{} {}{} -> closed", r.method, r.path, query)
             } else {
                 format!("{} {}{} -> {}", r.method, r.path, query, r.status)
             }
@@ -189,7 +195,13 @@ pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
             String::new()
         };
         // A fault rule of the seed answered instead of the API.
-        let fault = r.fault.map(|n| format!(", fault #{n}")).unwrap_or_default();
+        let mut fault = r.fault.map(|n| format!(", fault #{n}")).unwrap_or_default();
+        if r.closed == Some(CloseAt::MidBody) {
+            fault.push_str(", closed mid-body");
+        }
+        if r.rate_limited {
+            fault.push_str(", rate limited");
+        }
         out.push_str(&format!(
             "  {} (auth: {auth}{via}{fault})\n",
             redactor.apply(&call_line(r))

@@ -17,6 +17,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/state", get(state))
         .route("/seed", post(seed))
         .route("/reset", post(reset))
+        .route("/faults", get(faults).post(add_faults).delete(clear_faults))
         .route("/requests", get(requests).delete(clear_requests))
         .route("/dns/queries", get(dns_queries).delete(clear_dns_queries))
         .route("/resolve", get(resolve))
@@ -33,7 +34,7 @@ async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         "unknown admin path; see GET /_mock/state, POST /_mock/seed, POST /_mock/reset, \
-         GET|DELETE /_mock/requests, GET|DELETE /_mock/dns/queries, GET /_mock/resolve, \
+         GET|POST|DELETE /_mock/faults, GET|DELETE /_mock/requests, GET|DELETE /_mock/dns/queries, GET /_mock/resolve, \
          GET /_mock/ca.pem",
     )
 }
@@ -58,6 +59,64 @@ async fn seed(State(app): State<AppState>, body: Bytes) -> Response {
         }
         Err(e) => error(StatusCode::BAD_REQUEST, format!("invalid seed: {e}")),
     }
+}
+
+/// The armed fault rules, in order, each with its number and how many requests it matched and
+/// answered.
+async fn faults(State(app): State<AppState>) -> Response {
+    let rules: Vec<serde_json::Value> = app.store.read(|s| {
+        s.faults()
+            .iter()
+            .enumerate()
+            .map(|(i, armed)| armed.report(i + 1))
+            .collect()
+    });
+    axum::Json(rules).into_response()
+}
+
+/// Arms rules after those armed: TOML `[[fault]]` tables, or JSON (one rule, an array of
+/// rules, or `{"fault": [...]}`), in the seed's format.
+async fn add_faults(State(app): State<AppState>, body: Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return error(StatusCode::BAD_REQUEST, "the rules are not UTF-8");
+    };
+    let trimmed = text.trim_start();
+    let wrapped;
+    let text = match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(serde_json::Value::Object(o)) if !o.contains_key("fault") => {
+            wrapped = json!({ "fault": [o] }).to_string();
+            wrapped.as_str()
+        }
+        Ok(serde_json::Value::Array(rules)) => {
+            wrapped = json!({ "fault": rules }).to_string();
+            wrapped.as_str()
+        }
+        _ => text,
+    };
+    let seed = match Seed::parse(text) {
+        Ok(seed) => seed,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid fault rule: {e}")),
+    };
+    if !seed.domain.is_empty() || !seed.credential.is_empty() || seed.rate_limit.is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "only fault rules here; domains, credentials and rate_limit go to POST /_mock/seed",
+        );
+    }
+    if seed.fault.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "no fault rule in the body");
+    }
+    let numbers = app.store.add_faults(seed.fault);
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({ "numbers": numbers.collect::<Vec<_>>() })),
+    )
+        .into_response()
+}
+
+async fn clear_faults(State(app): State<AppState>) -> StatusCode {
+    app.store.clear_faults();
+    StatusCode::NO_CONTENT
 }
 
 async fn reset(State(app): State<AppState>) -> StatusCode {

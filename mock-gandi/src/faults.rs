@@ -8,7 +8,9 @@
 //! XML-RPC fault or an XML-RPC result; without handling the request (`apply = "never"`) or
 //! after it was handled (`apply = "before"`: handled at once, then the delay, as a backend
 //! that succeeded behind a gateway that times out). A rule with only `delay_ms` answers as the
-//! API does, late. The journal says which rule answered.
+//! API does, late; `close` cuts the connection before or in the middle of the answer; `hang`
+//! never answers. The journal says which rule answered. In front of the rules, the rate limit
+//! (`[rate_limit]`), when the seed sets one.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -19,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use crate::journal::{InFlight, InFlightNote, Note};
 use crate::livedns::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Apply, FaultAnswer, FaultApi, glob_matches};
+use crate::store::{Apply, CloseAt, FaultAnswer, FaultApi, glob_matches};
 use crate::xmlrpc::{CATALOGUE, Value, encode_fault, encode_response, parse_method_call};
 
 /// The most a request body is read to match a rule: above every API's own limit, so a body
@@ -29,7 +31,19 @@ const MATCH_LIMIT: usize = 2 * 1024 * 1024;
 /// Runs `request` through the rules, then (unless a rule answered instead) the API. Returns the
 /// answer and the number (from 1) of the rule that fired.
 pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Response, Option<u32>) {
-    let armed = app.store.read(|s| s.faults().to_vec());
+    let (armed, limiter) = app.store.read(|s| (s.faults().to_vec(), s.rate_limiter()));
+    if let Some(limiter) = limiter
+        && is_gandi_api(request.uri().path())
+        && let Err(wait) = limiter.admit(std::time::Instant::now())
+    {
+        let mut response = ApiError::for_status(429, request.method().as_str()).into_response();
+        set_retry_after(
+            &mut response,
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        );
+        response.extensions_mut().insert(RateLimited);
+        return (response, None);
+    }
     if armed.is_empty() {
         return (next.run(request).await, None);
     }
@@ -76,6 +90,9 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
         }
         let seen = armed.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         if fired.is_none() && rule.selection.admits(seen) {
+            armed
+                .fired
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             fired = Some(index);
         }
     }
@@ -105,10 +122,33 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
         Apply::Never => None,
     };
     tokio::time::sleep(delay).await;
-    let mut response = answer(&rule.answer, &method);
-    let mut note = handled
+    let note = handled
+        .as_ref()
         .and_then(|r| r.extensions().get::<Note>().cloned())
         .unwrap_or_default();
+    let mut response = match (&rule.answer, handled) {
+        (FaultAnswer::Hang, _) => {
+            // Until the client leaves (journaled as abandoned) or the mock stops.
+            std::future::pending::<()>().await;
+            unreachable!("a pending future never completes")
+        }
+        (FaultAnswer::Close(CloseAt::MidBody), Some(handled)) => cut_mid_body(handled).await,
+        (FaultAnswer::Close(at), _) => {
+            // A length the body never gives, so that the server must read the body (and fails
+            // at once) before anything is sent.
+            let mut response = Response::new(Body::new(Cut::new(bytes::Bytes::new(), 1)));
+            response.extensions_mut().insert(Closed(*at));
+            response
+        }
+        (answer_, _) => {
+            let mut response = answer(answer_, &method);
+            if let Some(seconds) = rule.retry_after {
+                set_retry_after(&mut response, u64::from(seconds));
+            }
+            response
+        }
+    };
+    let mut note = note;
     if api == Some(FaultApi::V4) {
         note.xmlrpc_method = xmlrpc_method;
         note.fault_code = match &rule.answer {
@@ -135,7 +175,87 @@ fn answer(answer: &FaultAnswer, method: &str) -> Response {
             xml(encode_fault(*code, &message))
         }
         FaultAnswer::XmlRpcResult(value) => xml(encode_response(&xmlrpc_value(value))),
-        FaultAnswer::Delay => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        // Answered in `run`.
+        FaultAnswer::Delay | FaultAnswer::Close(_) | FaultAnswer::Hang => {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn is_gandi_api(path: &str) -> bool {
+    path.starts_with("/xmlrpc") || path.starts_with("/v5/livedns") || path.starts_with("/api/v5")
+}
+
+fn set_retry_after(response: &mut Response, seconds: u64) {
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+}
+
+/// Marks a response whose connection a rule cuts (read by the journal layer).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Closed(pub CloseAt);
+
+/// Marks a response the rate limit gave (read by the journal layer).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateLimited;
+
+/// The API's answer with its status, headers and `Content-Length`, but only half its body
+/// before the connection is cut.
+async fn cut_mid_body(handled: Response) -> Response {
+    let (mut parts, body) = handled.into_parts();
+    let whole = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = whole.slice(..whole.len() / 2);
+    parts.extensions.insert(Closed(CloseAt::MidBody));
+    parts.headers.remove(header::TRANSFER_ENCODING);
+    Response::from_parts(parts, Body::new(Cut::new(half, whole.len() as u64)))
+}
+
+/// A body that sends `part`, waits for it to leave, then fails: the server then closes the
+/// connection with the answer unfinished (or, with nothing sent, before any answer: the head is
+/// still in the server's buffer when the body fails at once).
+struct Cut {
+    part: Option<bytes::Bytes>,
+    pause: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    length: u64,
+}
+
+impl Cut {
+    fn new(part: bytes::Bytes, length: u64) -> Self {
+        let pause = (!part.is_empty())
+            .then(|| Box::pin(tokio::time::sleep(std::time::Duration::from_millis(50))));
+        Self {
+            part: Some(part).filter(|p| !p.is_empty()),
+            pause,
+            length,
+        }
+    }
+}
+
+impl hyper::body::Body for Cut {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        if let Some(part) = self.part.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(part))));
+        }
+        if let Some(pause) = self.pause.as_mut() {
+            std::task::ready!(pause.as_mut().poll(cx));
+        }
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "a fault rule closes the connection",
+        ))))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.length)
     }
 }
 

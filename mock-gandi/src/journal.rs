@@ -71,6 +71,13 @@ pub struct RequestEntry {
     /// `delay_ms` longer than its timeout); `status` is then 0.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub abandoned: bool,
+    /// A fault rule closed the connection instead of answering (`before`: no answer, `status`
+    /// is 0) or in the middle of the answer (`mid-body`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<crate::store::CloseAt>,
+    /// Refused by the rate limit (`[rate_limit]`): answered 429 without reaching the API.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rate_limited: bool,
 }
 
 /// What is known of a request while it is being answered, for the journal entry written if

@@ -267,6 +267,8 @@ async fn answer(
         fault: None,
         body: None,
         abandoned: false,
+        closed: None,
+        rate_limited: false,
     });
     response
 }

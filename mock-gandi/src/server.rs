@@ -86,6 +86,8 @@ async fn journal_layer(
             fault: None,
             body: None,
             abandoned: true,
+            closed: None,
+            rate_limited: false,
         }),
     };
     let (response, fault) = crate::faults::run(&state, request, next).await;
@@ -94,15 +96,27 @@ async fn journal_layer(
         .get::<Note>()
         .cloned()
         .unwrap_or_default();
+    let closed = response
+        .extensions()
+        .get::<crate::faults::Closed>()
+        .map(|c| c.0);
     if let Some(entry) = pending.entry.take() {
         state.journal.record_request(RequestEntry {
             xmlrpc_method: note.xmlrpc_method,
-            status: response.status().as_u16(),
+            status: match closed {
+                Some(crate::store::CloseAt::Before) => 0,
+                _ => response.status().as_u16(),
+            },
             fault_code: note.fault_code,
             auth: note.auth,
             fault,
             body: note.body,
             abandoned: false,
+            closed,
+            rate_limited: response
+                .extensions()
+                .get::<crate::faults::RateLimited>()
+                .is_some(),
             ..entry
         });
     }

@@ -1,7 +1,8 @@
 //! Fault rules through the router: which requests they take (count, method, path, XML-RPC
 //! method), what they answer (Gandi's body for a status, an XML-RPC fault or result, a delay),
 //! whether the change was made (`apply`), the journal naming the rule, and a bad rule refused
-//! with its line and key.
+//! with its line and key; over real sockets, connections cut before or in the middle of the
+//! answer and requests never answered; the rate limit; rules armed through the admin API.
 
 mod common;
 
@@ -40,7 +41,7 @@ async fn the_first_put_gets_gandi_s_502_and_the_next_goes_through() {
 api = "livedns"
 method = "put"
 path = "/v5/livedns/domains/*/records/_acme-challenge/TXT"
-first = 1
+times = 1
 status = 502
 "#);
     let first = api.pat("PUT", PUT, BODY).await;
@@ -222,7 +223,17 @@ fn a_bad_rule_is_refused_with_its_line_and_key() {
         ("status = 418", "status"),
         ("status = 502\nxmlrpc_fault = { code = 1 }", "status"),
         ("nth = 0\nstatus = 502", "nth"),
-        ("nth = 1\nfirst = 2\nstatus = 502", "nth"),
+        ("nth = 1\ntimes = 2\nstatus = 502", "nth"),
+        ("probability = 0.5\nfrom = 2\nstatus = 502", "nth"),
+        ("probability = 1.5\nstatus = 502", "probability"),
+        ("seed = 3\nstatus = 502", "seed"),
+        (
+            "xmlrpc_fault = { code = 1 }\nretry_after = 3",
+            "retry_after",
+        ),
+        ("close = \"mid-body\"\napply = \"never\"", "apply"),
+        ("close = \"sideways\"", "close"),
+        ("close = \"before\"\nhang = true", "status"),
         ("api = \"livedns\"\nxmlrpc_fault = { code = 1 }", "api"),
         ("path = \"/x\"", "status"),
         ("retries = 3\nstatus = 502", "retries"),
@@ -236,4 +247,248 @@ fn a_bad_rule_is_refused_with_its_line_and_key() {
         );
         assert!(e.contains(key), "{rule}: {e}");
     }
+}
+
+#[tokio::test]
+async fn a_probability_fires_the_same_requests_in_every_run() {
+    let rules = "[[fault]]\nmethod = \"GET\"\nprobability = 0.3\nseed = 42\nstatus = 503\nretry_after = 7\n";
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let api = api(rules);
+        let mut statuses = Vec::new();
+        for _ in 0..40 {
+            let reply = api.pat("GET", PUT, "").await;
+            if reply.status == 503 {
+                assert_eq!(reply.header("retry-after"), Some("7"));
+            }
+            statuses.push(reply.status);
+        }
+        let fired: Vec<Option<u32>> = api
+            .state
+            .journal
+            .requests()
+            .iter()
+            .map(|r| r.fault)
+            .collect();
+        assert_eq!(
+            fired.iter().filter(|f| f.is_some()).count(),
+            statuses.iter().filter(|s| **s == 503).count()
+        );
+        runs.push(statuses);
+    }
+    assert_eq!(runs[0], runs[1], "the same seed fires the same requests");
+    let fired = runs[0].iter().filter(|s| **s == 503).count();
+    assert!((4..=20).contains(&fired), "{fired} of 40 at 0.3");
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after_and_journals_it() {
+    let api = api("[rate_limit]\nrequests = 2\nwindow_seconds = 30\n");
+    assert_eq!(api.pat("GET", PUT, "").await.status, 200);
+    assert_eq!(api.pat("PUT", PUT, BODY).await.status, 201);
+    let limited = api.pat("PUT", PUT, r#"{"rrset_values":["other"]}"#).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(
+        limited.text(),
+        r#"{"code": 429, "message": "Too many requests, the limit is 1000 requests per minute.", "object": "HTTPTooManyRequests", "cause": "Too Many Requests"}"#
+    );
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    // Refused, so not written; the admin API is not counted.
+    let state = api.send("GET", "/_mock/state", &[], "").await;
+    assert_eq!(state.status, 200);
+    let journal = api.state.journal.requests();
+    assert_eq!(
+        journal
+            .iter()
+            .map(|r| (r.status, r.rate_limited))
+            .collect::<Vec<_>>(),
+        vec![(200, false), (201, false), (429, true)]
+    );
+    let listed = serde_json::to_value(&journal[2]).unwrap();
+    assert_eq!(listed["rate_limited"], true);
+}
+
+#[tokio::test]
+async fn rules_are_armed_listed_and_disarmed_through_the_admin_api() {
+    let api = Api::new();
+    let armed = api
+        .send(
+            "POST",
+            "/_mock/faults",
+            &[],
+            r#"{"method": "PUT", "path": "/v5/livedns/*", "times": 1, "status": 429, "retry_after": 30}"#,
+        )
+        .await;
+    assert_eq!(armed.status, 201, "{}", armed.text());
+    assert_eq!(armed.json()["numbers"], serde_json::json!([1]));
+    let toml = "[[fault]]\nxmlrpc_method = \"domain.info\"\nxmlrpc_fault = { code = 510150 }\n";
+    let second = api.send("POST", "/_mock/faults", &[], toml).await;
+    assert_eq!(second.json()["numbers"], serde_json::json!([2]));
+    let first = api.pat("PUT", PUT, BODY).await;
+    assert_eq!(
+        (first.status, first.header("retry-after")),
+        (429, Some("30"))
+    );
+    assert_eq!(api.pat("PUT", PUT, BODY).await.status, 201);
+    let listed = api.send("GET", "/_mock/faults", &[], "").await.json();
+    assert_eq!(
+        listed[0],
+        serde_json::json!({
+            "number": 1,
+            "rule": {"method": "PUT", "path": "/v5/livedns/*", "times": 1, "status": 429,
+                     "retry_after": 30, "apply": "never"},
+            "matched": 2,
+            "fired": 1
+        })
+    );
+    assert_eq!(listed[1]["rule"]["xmlrpc_fault"]["code"], 510150);
+    // A listed rule is accepted back as it is.
+    let again = api
+        .send("POST", "/_mock/faults", &[], listed[0]["rule"].to_string())
+        .await;
+    assert_eq!(again.json()["numbers"], serde_json::json!([3]));
+    let bad = api
+        .send("POST", "/_mock/faults", &[], r#"{"status": 418}"#)
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.json()["error"].as_str().unwrap().contains("status"),
+        "{}",
+        bad.text()
+    );
+    let seedish = api
+        .send(
+            "POST",
+            "/_mock/faults",
+            &[],
+            "[[domain]]\nfqdn = \"x.example\"\n",
+        )
+        .await;
+    assert_eq!(seedish.status, 400);
+    assert_eq!(
+        api.send("DELETE", "/_mock/faults", &[], "").await.status,
+        204
+    );
+    assert_eq!(
+        api.send("GET", "/_mock/faults", &[], "").await.json(),
+        serde_json::json!([])
+    );
+    assert_eq!(api.pat("PUT", PUT, BODY).await.status, 201);
+}
+
+/// A real mock and a raw HTTP/1.1 exchange: what bytes arrive before the connection ends.
+async fn raw_exchange(rules: &str, wait: Duration) -> (mock_gandi::MockGandi, Vec<u8>, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mock = mock_gandi::MockGandi::builder()
+        .seed_text(&format!("{SEED}\n{rules}"))
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let mut socket = tokio::net::TcpStream::connect(mock.api_addr())
+        .await
+        .unwrap();
+    let request = format!(
+        "PUT /v5/livedns{PUT} HTTP/1.1\r\nhost: api.gandi.net\r\nauthorization: Bearer {PAT}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let ended = tokio::time::timeout(wait, socket.read_to_end(&mut received))
+        .await
+        .is_ok();
+    (mock, received, ended)
+}
+
+async fn txt_now(mock: &mock_gandi::MockGandi) -> serde_json::Value {
+    let zone = mock
+        .store()
+        .zone_for(&mock_gandi::store::Fqdn::parse("stubber.chat").unwrap())
+        .unwrap();
+    serde_json::json!(
+        zone.rrsets
+            .iter()
+            .filter(|r| r.name.to_string() == "_acme-challenge")
+            .flat_map(|r| r.values.clone())
+            .collect::<Vec<_>>()
+    )
+}
+
+#[tokio::test]
+async fn close_before_ends_the_connection_without_a_byte_and_changes_nothing() {
+    let (mock, received, ended) = raw_exchange(
+        "[[fault]]\nmethod = \"PUT\"\nclose = \"before\"\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(ended, "the connection was closed");
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    assert_eq!(txt_now(&mock).await, serde_json::json!(["\"token1\""]));
+    let entry = &mock.requests()[0];
+    assert_eq!(
+        (entry.status, entry.closed, entry.fault),
+        (0, Some(mock_gandi::store::CloseAt::Before), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn close_mid_body_sends_half_the_answer_and_the_change_is_made() {
+    let (mock, received, ended) = raw_exchange(
+        "[[fault]]\nmethod = \"PUT\"\nclose = \"mid-body\"\n",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(ended, "the connection was closed");
+    let text = String::from_utf8_lossy(&received).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a head was sent");
+    assert!(head.starts_with("HTTP/1.1 201 "), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_string)
+        })
+        .expect("a content-length")
+        .parse()
+        .unwrap();
+    assert!(
+        !body.is_empty() && body.len() < length,
+        "{} of {length}: {body}",
+        body.len()
+    );
+    assert_eq!(txt_now(&mock).await, serde_json::json!(["\"tok\""]));
+    let entry = &mock.requests()[0];
+    assert_eq!(
+        (entry.status, entry.closed),
+        (201, Some(mock_gandi::store::CloseAt::MidBody))
+    );
+}
+
+#[tokio::test]
+async fn hang_never_answers_and_the_client_that_leaves_is_journaled() {
+    let (mock, received, ended) = raw_exchange(
+        "[[fault]]\nmethod = \"PUT\"\nhang = true\n",
+        Duration::from_millis(700),
+    )
+    .await;
+    assert!(
+        !ended && received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    // The socket is gone (dropped with the exchange): the request is journaled as abandoned.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while mock.requests().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let entry = &mock.requests()[0];
+    assert!(entry.abandoned && entry.fault == Some(1), "{entry:?}");
+    assert_eq!(txt_now(&mock).await, serde_json::json!(["\"token1\""]));
 }

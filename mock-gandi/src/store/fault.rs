@@ -17,12 +17,19 @@ pub enum FaultApi {
 }
 
 /// Which of the matching requests a rule answers (counted from 1, per rule).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub enum Selection {
     Every,
     Nth(u32),
-    First(u32),
+    /// The first N.
+    Times(u32),
     From(u32),
+    /// Each with this probability, drawn from `seed` and the request's count alone, so that
+    /// the same sequence of requests fires the same rules in every run.
+    Probability {
+        probability: f64,
+        seed: u64,
+    },
 }
 
 impl Selection {
@@ -31,10 +38,33 @@ impl Selection {
         match self {
             Selection::Every => true,
             Selection::Nth(n) => seen == n,
-            Selection::First(n) => seen <= n,
+            Selection::Times(n) => seen <= n,
             Selection::From(n) => seen >= n,
+            Selection::Probability { probability, seed } => draw(seed, seen) < probability,
         }
     }
+}
+
+/// A number in [0, 1) from a seed and a count (splitmix64): no state, no clock.
+fn draw(seed: u64, count: u32) -> f64 {
+    let mut z = seed
+        .wrapping_add(u64::from(count).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Where a connection is closed instead of answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseAt {
+    /// No answer at all: the connection ends after the request was read.
+    Before,
+    /// The API's answer begins (its status, headers and half its body), then the connection
+    /// ends.
+    MidBody,
 }
 
 /// When a rule's answer replaces the API's: without the request being handled, or after it
@@ -59,11 +89,15 @@ pub enum FaultAnswer {
     XmlRpcResult(serde_json::Value),
     /// Only the delay: then the API answers as usual.
     Delay,
+    /// The connection is closed instead of (or in the middle of) the answer.
+    Close(CloseAt),
+    /// No answer, ever: the request waits until the client leaves or the mock stops.
+    Hang,
 }
 
-/// One rule.
+/// One rule. It reads and writes the seed's format (`[[fault]]`, or the same keys in JSON).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawFault")]
+#[serde(try_from = "RawFault", into = "RawFault")]
 pub struct FaultRule {
     pub api: Option<FaultApi>,
     /// The host the client named (any letter case).
@@ -73,39 +107,117 @@ pub struct FaultRule {
     /// The path; `*` matches any run of characters, `/` included.
     pub path: Option<String>,
     pub xmlrpc_method: Option<String>,
-    #[serde(skip)]
     pub selection: Selection,
-    #[serde(skip)]
     pub answer: FaultAnswer,
     pub delay_ms: u64,
+    /// A `Retry-After` header (seconds) on a status answer.
+    pub retry_after: Option<u32>,
     pub apply: Apply,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFault {
+    #[serde(skip_serializing_if = "Option::is_none")]
     api: Option<FaultApi>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     xmlrpc_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     nth: Option<u32>,
-    first: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    times: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probability: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     xmlrpc_fault: Option<RawXmlRpcFault>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     xmlrpc_result: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    close: Option<CloseAt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hang: Option<bool>,
+    #[serde(default, skip_serializing_if = "is_zero")]
     delay_ms: u64,
-    #[serde(default)]
-    apply: Apply,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    apply: Option<Apply>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawXmlRpcFault {
     code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl From<FaultRule> for RawFault {
+    fn from(rule: FaultRule) -> Self {
+        let (mut nth, mut times, mut from, mut probability, mut seed) =
+            (None, None, None, None, None);
+        match rule.selection {
+            Selection::Every => {}
+            Selection::Nth(n) => nth = Some(n),
+            Selection::Times(n) => times = Some(n),
+            Selection::From(n) => from = Some(n),
+            Selection::Probability {
+                probability: p,
+                seed: s,
+            } => {
+                probability = Some(p);
+                seed = Some(s);
+            }
+        }
+        let (mut status, mut xmlrpc_fault, mut xmlrpc_result, mut close, mut hang) =
+            (None, None, None, None, None);
+        match rule.answer {
+            FaultAnswer::Status(s) => status = Some(s),
+            FaultAnswer::XmlRpcFault { code, message } => {
+                xmlrpc_fault = Some(RawXmlRpcFault { code, message });
+            }
+            FaultAnswer::XmlRpcResult(v) => xmlrpc_result = Some(v),
+            FaultAnswer::Delay => {}
+            FaultAnswer::Close(at) => close = Some(at),
+            FaultAnswer::Hang => hang = Some(true),
+        }
+        RawFault {
+            api: rule.api,
+            host: rule.host,
+            method: rule.method,
+            path: rule.path,
+            xmlrpc_method: rule.xmlrpc_method,
+            nth,
+            times,
+            from,
+            probability,
+            seed,
+            status,
+            xmlrpc_fault,
+            xmlrpc_result,
+            close,
+            hang,
+            delay_ms: rule.delay_ms,
+            retry_after: rule.retry_after,
+            apply: Some(rule.apply),
+        }
+    }
 }
 
 /// The statuses a rule may answer with: those Gandi's error catalogue has a body for.
@@ -114,31 +226,55 @@ pub const FAULT_STATUSES: [u16; 10] = [401, 403, 404, 405, 413, 429, 500, 502, 5
 impl TryFrom<RawFault> for FaultRule {
     type Error = Invalid;
     fn try_from(raw: RawFault) -> Result<Self, Invalid> {
-        let selection = match (raw.nth, raw.first, raw.from) {
-            (None, None, None) => Selection::Every,
-            (Some(n), None, None) => Selection::Nth(n),
-            (None, Some(n), None) => Selection::First(n),
-            (None, None, Some(n)) => Selection::From(n),
-            _ => {
+        let which = usize::from(raw.nth.is_some())
+            + usize::from(raw.times.is_some())
+            + usize::from(raw.from.is_some())
+            + usize::from(raw.probability.is_some());
+        if which > 1 {
+            return Err(Invalid::new(
+                "nth",
+                "a rule takes one of nth, times, from and probability",
+            ));
+        }
+        if raw.seed.is_some() && raw.probability.is_none() {
+            return Err(Invalid::new("seed", "seed goes with probability"));
+        }
+        let selection = if let Some(n) = raw.nth {
+            Selection::Nth(n)
+        } else if let Some(n) = raw.times {
+            Selection::Times(n)
+        } else if let Some(n) = raw.from {
+            Selection::From(n)
+        } else if let Some(probability) = raw.probability {
+            if !(0.0..=1.0).contains(&probability) {
                 return Err(Invalid::new(
-                    "nth",
-                    "a rule takes one of nth, first and from",
+                    "probability",
+                    "a probability is between 0 and 1",
                 ));
             }
+            Selection::Probability {
+                probability,
+                seed: raw.seed.unwrap_or(0),
+            }
+        } else {
+            Selection::Every
         };
         if matches!(
             selection,
-            Selection::Nth(0) | Selection::First(0) | Selection::From(0)
+            Selection::Nth(0) | Selection::Times(0) | Selection::From(0)
         ) {
             return Err(Invalid::new("nth", "requests are counted from 1"));
         }
+        let hang = raw.hang == Some(true);
         let answers = usize::from(raw.status.is_some())
             + usize::from(raw.xmlrpc_fault.is_some())
-            + usize::from(raw.xmlrpc_result.is_some());
+            + usize::from(raw.xmlrpc_result.is_some())
+            + usize::from(raw.close.is_some())
+            + usize::from(hang);
         if answers > 1 {
             return Err(Invalid::new(
                 "status",
-                "a rule answers one way: status, xmlrpc_fault or xmlrpc_result",
+                "a rule answers one way: status, xmlrpc_fault, xmlrpc_result, close or hang",
             ));
         }
         let answer = if let Some(status) = raw.status {
@@ -156,13 +292,34 @@ impl TryFrom<RawFault> for FaultRule {
             }
         } else if let Some(v) = raw.xmlrpc_result {
             FaultAnswer::XmlRpcResult(v)
+        } else if let Some(at) = raw.close {
+            FaultAnswer::Close(at)
+        } else if hang {
+            FaultAnswer::Hang
         } else if raw.delay_ms > 0 {
             FaultAnswer::Delay
         } else {
             return Err(Invalid::new(
                 "status",
-                "a rule needs an answer: status, xmlrpc_fault, xmlrpc_result or delay_ms",
+                "a rule needs an answer: status, xmlrpc_fault, xmlrpc_result, close, hang or delay_ms",
             ));
+        };
+        if raw.retry_after.is_some() && !matches!(answer, FaultAnswer::Status(_)) {
+            return Err(Invalid::new(
+                "retry_after",
+                "retry_after is a header of a status answer (429, 503)",
+            ));
+        }
+        // Half of the API's own answer needs the API to answer: the change is made.
+        let apply = match (&answer, raw.apply) {
+            (FaultAnswer::Close(CloseAt::MidBody), Some(Apply::Never)) => {
+                return Err(Invalid::new(
+                    "apply",
+                    "close = \"mid-body\" sends part of the API's own answer, so the request is handled",
+                ));
+            }
+            (FaultAnswer::Close(CloseAt::MidBody), _) => Apply::Before,
+            (_, apply) => apply.unwrap_or_default(),
         };
         let v4_answer = matches!(
             answer,
@@ -186,7 +343,8 @@ impl TryFrom<RawFault> for FaultRule {
             selection,
             answer,
             delay_ms: raw.delay_ms,
-            apply: raw.apply,
+            retry_after: raw.retry_after,
+            apply,
         })
     }
 }
@@ -230,7 +388,39 @@ mod tests {
     #[test]
     fn selections_count_from_one() {
         assert!(Selection::Nth(2).admits(2) && !Selection::Nth(2).admits(3));
-        assert!(Selection::First(2).admits(1) && !Selection::First(2).admits(3));
+        assert!(Selection::Times(2).admits(1) && !Selection::Times(2).admits(3));
         assert!(Selection::From(2).admits(9) && !Selection::From(2).admits(1));
+    }
+
+    #[test]
+    fn a_probability_is_reproducible_and_near_its_value() {
+        let half = Selection::Probability {
+            probability: 0.5,
+            seed: 7,
+        };
+        let fired: Vec<bool> = (1..=1000).map(|n| half.admits(n)).collect();
+        assert_eq!(
+            fired,
+            (1..=1000).map(|n| half.admits(n)).collect::<Vec<_>>()
+        );
+        let count = fired.iter().filter(|f| **f).count();
+        assert!((430..=570).contains(&count), "{count} of 1000 at 0.5");
+        let other = Selection::Probability {
+            probability: 0.5,
+            seed: 8,
+        };
+        assert_ne!(
+            fired,
+            (1..=1000).map(|n| other.admits(n)).collect::<Vec<_>>()
+        );
+        let never = Selection::Probability {
+            probability: 0.0,
+            seed: 7,
+        };
+        let always = Selection::Probability {
+            probability: 1.0,
+            seed: 7,
+        };
+        assert!((1..=1000).all(|n| !never.admits(n) && always.admits(n)));
     }
 }

@@ -6,6 +6,7 @@
 
 mod fault;
 mod legacy;
+mod rate;
 mod seed;
 pub mod types;
 
@@ -15,8 +16,11 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-pub use fault::{Apply, FAULT_STATUSES, FaultAnswer, FaultApi, FaultRule, Selection, glob_matches};
+pub use fault::{
+    Apply, CloseAt, FAULT_STATUSES, FaultAnswer, FaultApi, FaultRule, Selection, glob_matches,
+};
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
+pub use rate::{RateLimit, RateLimiter};
 pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
     SeedError, SeedRecord,
@@ -171,19 +175,48 @@ pub struct State {
     pub(crate) generation: u64,
     /// The seed's fault rules, each counting the requests it matched.
     pub(crate) faults: Vec<std::sync::Arc<ArmedFault>>,
+    /// The rate limit, when a seed sets one (a later seed's replaces it, counting afresh).
+    pub(crate) rate_limiter: Option<std::sync::Arc<RateLimiter>>,
 }
 
-/// A fault rule and how many requests it has matched so far.
+/// A fault rule, how many requests it has matched and how many it has answered so far.
 #[derive(Debug)]
 pub struct ArmedFault {
     pub rule: FaultRule,
     pub seen: std::sync::atomic::AtomicU32,
+    pub fired: std::sync::atomic::AtomicU32,
+}
+
+impl ArmedFault {
+    fn new(rule: FaultRule) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            rule,
+            seen: std::sync::atomic::AtomicU32::new(0),
+            fired: std::sync::atomic::AtomicU32::new(0),
+        })
+    }
+
+    /// The rule in the seed's format, with its counts (`GET /_mock/faults`).
+    pub fn report(&self, number: usize) -> serde_json::Value {
+        use std::sync::atomic::Ordering::SeqCst;
+        serde_json::json!({
+            "number": number,
+            "rule": self.rule,
+            "matched": self.seen.load(SeqCst),
+            "fired": self.fired.load(SeqCst),
+        })
+    }
 }
 
 impl State {
     /// The fault rules, in the order they were seeded.
     pub fn faults(&self) -> &[std::sync::Arc<ArmedFault>] {
         &self.faults
+    }
+
+    /// The rate limit's counter, if a seed set one.
+    pub fn rate_limiter(&self) -> Option<std::sync::Arc<RateLimiter>> {
+        self.rate_limiter.clone()
     }
 }
 
@@ -264,6 +297,19 @@ impl ZoneStore {
         self.write(|s| s.apply_seed(seed));
     }
 
+    /// Arms more fault rules after the others (`POST /_mock/faults`); returns their numbers.
+    pub fn add_faults(&self, rules: Vec<FaultRule>) -> std::ops::Range<usize> {
+        let mut state = self.lock();
+        let first = state.faults.len() + 1;
+        state.faults.extend(rules.into_iter().map(ArmedFault::new));
+        first..state.faults.len() + 1
+    }
+
+    /// Disarms every fault rule (`DELETE /_mock/faults`); the journal keeps what fired.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// The zone that holds `name` (longest match), as DNS serves it: LiveDNS rrsets for a
     /// `livedns` domain, the active version of its zone for a `legacy` one.
     pub fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
@@ -326,12 +372,11 @@ impl State {
         for d in &seed.domain {
             self.insert_domain(d);
         }
-        self.faults.extend(seed.fault.iter().map(|rule| {
-            std::sync::Arc::new(ArmedFault {
-                rule: rule.clone(),
-                seen: std::sync::atomic::AtomicU32::new(0),
-            })
-        }));
+        self.faults
+            .extend(seed.fault.iter().cloned().map(ArmedFault::new));
+        if let Some(limit) = seed.rate_limit {
+            self.rate_limiter = Some(std::sync::Arc::new(RateLimiter::new(limit)));
+        }
         for c in &seed.credential {
             // One secret may be several kinds of credential (a suite that gives one token to
             // both APIs); a later seed's credential of the same secret and kind replaces it.

@@ -51,6 +51,9 @@ pub struct Seed {
     /// Fault rules: requests the mock answers otherwise (see `crate::faults`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fault: Vec<super::FaultRule>,
+    /// Requests a window admits before 429 (see `store::rate`); none: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<super::RateLimit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
