@@ -5,8 +5,9 @@
 //! scenario file with a different Gandi — fault rules in front of the APIs (a call answered
 //! otherwise, removals or writes that fail and change nothing, so DNS answers otherwise), or an
 //! edit of the seed (a credential's kind, scope, permissions or expiry; a domain's platform,
-//! owner or CNAME; a domain added; a scripted fault taken away). Each mutant runs for real
-//! (mock-gandi, Pebble, the client, the DNS checks), through the same runner as the corpus.
+//! owner or CNAME; a domain added; a scripted fault, rate limit or propagation lag taken away).
+//! Each mutant runs for real (mock-gandi, Pebble, the client, the DNS checks), through the same
+//! runner as the corpus.
 //!
 //! For each scenario: the unmutated file passes; then mutants run, in the order below, while an
 //! expectation they aim at has not yet been met by another; every expectation (the outcome,
@@ -372,6 +373,33 @@ fn catalogue(s: &Scenario, base: &Table) -> Vec<Mutant> {
                 gandi_array(t, "fault").remove(j);
             },
         ));
+    }
+    // The scenario's DNS fault rules, each taken away.
+    for j in 0..seed_list(base, "dns_fault").len() {
+        out.push(mutant(
+            format!("the scenario's DNS fault rule #{} taken away", j + 1),
+            any,
+            move |t| {
+                gandi_array(t, "dns_fault").remove(j);
+            },
+        ));
+    }
+    // Its rate limit and its propagation lag, taken away.
+    for (key, what) in [
+        ("rate_limit", "the scenario's rate limit taken away"),
+        (
+            "propagation",
+            "the scenario's propagation lag taken away (DNS serves each write at once)",
+        ),
+    ] {
+        let present = base.get("gandi").and_then(|g| g.get(key)).is_some();
+        if present {
+            out.push(mutant(what, any, move |t| {
+                if let Some(gandi) = t.get_mut("gandi").and_then(Value::as_table_mut) {
+                    gandi.remove(key);
+                }
+            }));
+        }
     }
     // ... or making its change before it answers (what a gateway timeout may hide).
     for (j, rule) in seed_list(base, "fault").iter().enumerate() {

@@ -156,6 +156,11 @@ pub async fn run_with(
     // The journals as the client left them, before the checks below ask DNS themselves.
     let requests = mock.requests();
     let dns_queries = mock.dns_queries();
+    // Under a propagation lag, the checks below judge what DNS serves once the client's last
+    // write has propagated (a clean-up made just before the end is not a record left behind).
+    if let Some(propagation) = &request.seed.propagation {
+        tokio::time::sleep(Duration::from_millis(propagation.delay_ms)).await;
+    }
     let result = match (run.result, run.certificate) {
         (Err(e), _) => Err(e),
         (Ok(()), Err(why)) => Ok(Completion::NoCertificate(why)),

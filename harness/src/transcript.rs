@@ -174,8 +174,12 @@ pub fn dns_line(q: &DnsEntry) -> String {
             fields.join(" ")
         })
         .collect();
+    let fault = q
+        .fault
+        .map(|n| format!(" (fault #{n})"))
+        .unwrap_or_default();
     format!(
-        "{} {} -> {} {:?}",
+        "{} {} -> {} {:?}{fault}",
         q.qtype,
         q.name.to_ascii_lowercase(),
         q.rcode,

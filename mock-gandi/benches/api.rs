@@ -1,7 +1,9 @@
 //! API requests per second over loopback: `GET` and `PUT` of one rrset on the current LiveDNS
 //! host, each beside a baseline measured in the same run: a bare axum handler returning a fixed
 //! body of the same size, served the same way (its own thread and runtime). Prints the rates
-//! and the ratios. Bounded: a fixed time per measurement, loopback only.
+//! and the ratios. Then the cost of fault rules: the same `PUT` on a mock with ten armed rules
+//! that match nothing, beside the mock without rules. Bounded: a fixed time per measurement,
+//! loopback only.
 //!
 //! `cargo bench -p mock-gandi --bench api` (`BENCH_SECONDS=N`, `BENCH_CONNECTIONS=N`).
 
@@ -135,5 +137,22 @@ fn main() {
                 mock_rate / base_rate
             );
         }
+        // Every rule is matched against every request (the body is read whole to do it).
+        let rules: String = (0..10)
+            .map(|i| format!("[[fault]]\nmethod = \"DELETE\"\npath = \"/nothing/{i}/*\"\nstatus = 502\n"))
+            .collect();
+        let armed = MockGandi::builder()
+            .seed_text(&format!("{}\n{rules}", seed()))
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        let put_body = r#"{"rrset_ttl":300,"rrset_values":["hello","world"]}"#;
+        let without = rate(format!("{}{RRSET}", mock.api_url()), hyper::Method::PUT, put_body, seconds, connections).await;
+        let with = rate(format!("{}{RRSET}", armed.api_url()), hyper::Method::PUT, put_body, seconds, connections).await;
+        println!(
+            "PUT rrset with 10 fault rules armed (none matching): {with:.0} req/s, without rules {without:.0} req/s, ratio {:.2}",
+            with / without
+        );
     });
 }

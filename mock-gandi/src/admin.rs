@@ -18,6 +18,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/seed", post(seed))
         .route("/reset", post(reset))
         .route("/faults", get(faults).post(add_faults).delete(clear_faults))
+        .route(
+            "/dns/faults",
+            get(dns_faults)
+                .post(add_dns_faults)
+                .delete(clear_dns_faults),
+        )
         .route("/requests", get(requests).delete(clear_requests))
         .route("/dns/queries", get(dns_queries).delete(clear_dns_queries))
         .route("/resolve", get(resolve))
@@ -34,7 +40,7 @@ async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         "unknown admin path; see GET /_mock/state, POST /_mock/seed, POST /_mock/reset, \
-         GET|POST|DELETE /_mock/faults, GET|DELETE /_mock/requests, GET|DELETE /_mock/dns/queries, GET /_mock/resolve, \
+         GET|POST|DELETE /_mock/faults, GET|POST|DELETE /_mock/dns/faults, GET|DELETE /_mock/requests, GET|DELETE /_mock/dns/queries, GET /_mock/resolve, \
          GET /_mock/ca.pem",
     )
 }
@@ -77,41 +83,78 @@ async fn faults(State(app): State<AppState>) -> Response {
 /// Arms rules after those armed: TOML `[[fault]]` tables, or JSON (one rule, an array of
 /// rules, or `{"fault": [...]}`), in the seed's format.
 async fn add_faults(State(app): State<AppState>, body: Bytes) -> Response {
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return error(StatusCode::BAD_REQUEST, "the rules are not UTF-8");
-    };
-    let trimmed = text.trim_start();
-    let wrapped;
-    let text = match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(serde_json::Value::Object(o)) if !o.contains_key("fault") => {
-            wrapped = json!({ "fault": [o] }).to_string();
-            wrapped.as_str()
+    match rules_of(&body, "fault") {
+        Ok(seed) if seed.fault.is_empty() => {
+            error(StatusCode::BAD_REQUEST, "no [[fault]] rule in the body")
         }
-        Ok(serde_json::Value::Array(rules)) => {
-            wrapped = json!({ "fault": rules }).to_string();
-            wrapped.as_str()
+        Ok(seed) => armed(app.store.add_faults(seed.fault)),
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// The same for DNS fault rules (`[[dns_fault]]`).
+async fn add_dns_faults(State(app): State<AppState>, body: Bytes) -> Response {
+    match rules_of(&body, "dns_fault") {
+        Ok(seed) if seed.dns_fault.is_empty() => {
+            error(StatusCode::BAD_REQUEST, "no [[dns_fault]] rule in the body")
         }
-        _ => text,
-    };
-    let seed = match Seed::parse(text) {
-        Ok(seed) => seed,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid fault rule: {e}")),
-    };
-    if !seed.domain.is_empty() || !seed.credential.is_empty() || seed.rate_limit.is_some() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "only fault rules here; domains, credentials and rate_limit go to POST /_mock/seed",
-        );
+        Ok(seed) => armed(app.store.add_dns_faults(seed.dns_fault)),
+        Err(e) => error(StatusCode::BAD_REQUEST, e),
     }
-    if seed.fault.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "no fault rule in the body");
-    }
-    let numbers = app.store.add_faults(seed.fault);
+}
+
+fn armed(numbers: std::ops::Range<usize>) -> Response {
     (
         StatusCode::CREATED,
         axum::Json(json!({ "numbers": numbers.collect::<Vec<_>>() })),
     )
         .into_response()
+}
+
+/// Rules of the seed's `key` from a body: TOML tables, or JSON (one rule, an array of rules, or
+/// an object with `key`). Anything else of a seed is refused.
+fn rules_of(body: &[u8], key: &str) -> Result<Seed, String> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Err("the rules are not UTF-8".into());
+    };
+    let wrapped = match serde_json::from_str::<serde_json::Value>(text.trim_start()) {
+        Ok(serde_json::Value::Object(o)) if !o.contains_key(key) => {
+            Some(json!({ key: [o] }).to_string())
+        }
+        Ok(serde_json::Value::Array(rules)) => Some(json!({ key: rules }).to_string()),
+        _ => None,
+    };
+    let seed = Seed::parse(wrapped.as_deref().unwrap_or(text))
+        .map_err(|e| format!("invalid rule: {e}"))?;
+    let other = !seed.domain.is_empty()
+        || !seed.credential.is_empty()
+        || seed.rate_limit.is_some()
+        || seed.propagation.is_some()
+        || (key != "fault" && !seed.fault.is_empty())
+        || (key != "dns_fault" && !seed.dns_fault.is_empty());
+    if other {
+        return Err(format!(
+            "only [[{key}]] rules here; the rest of a seed goes to POST /_mock/seed"
+        ));
+    }
+    Ok(seed)
+}
+
+/// The armed DNS fault rules, as `GET /_mock/faults` lists the others.
+async fn dns_faults(State(app): State<AppState>) -> Response {
+    let rules: Vec<serde_json::Value> = app.store.read(|s| {
+        s.dns_faults()
+            .iter()
+            .enumerate()
+            .map(|(i, armed)| armed.report(i + 1))
+            .collect()
+    });
+    axum::Json(rules).into_response()
+}
+
+async fn clear_dns_faults(State(app): State<AppState>) -> StatusCode {
+    app.store.clear_dns_faults();
+    StatusCode::NO_CONTENT
 }
 
 async fn clear_faults(State(app): State<AppState>) -> StatusCode {

@@ -118,6 +118,10 @@ pub struct DnsEntry {
     pub rcode: String,
     /// The answers, as presentation text (`"token"` for TXT).
     pub answers: Vec<String>,
+    /// The DNS fault rule (from 1, in seed order) that took the query; `rcode` is then what it
+    /// answered (`DROPPED` when nothing was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<u32>,
 }
 
 /// Both journals. Interior locking for the same reason as the store: short sections, never

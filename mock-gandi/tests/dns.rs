@@ -677,3 +677,155 @@ values = ["delegated-token"]
     assert_eq!(m.metadata.response_code, ResponseCode::NoError);
     assert_eq!(m.answers.len(), 1);
 }
+
+// DNS fault rules, over real packets.
+
+async fn start_with(rules: &str) -> MockGandi {
+    MockGandi::builder()
+        .seed_text(&format!("{SEED}\n{rules}"))
+        .unwrap()
+        .start()
+        .await
+        .unwrap()
+}
+
+const CHALLENGE: &str = "_acme-challenge.stubber.chat.";
+
+#[tokio::test]
+async fn a_dropped_query_gets_no_answer_and_the_next_is_answered() {
+    let mock = start_with(
+        "[[dns_fault]]\nname = \"_acme-challenge.stubber.chat\"\ntype = \"TXT\"\ntimes = 1\ndrop = true\n",
+    )
+    .await;
+    let packet = query(CHALLENGE, RecordType::TXT);
+    assert!(
+        udp_maybe(mock.dns_addr(), &packet, Duration::from_millis(400))
+            .await
+            .is_none()
+    );
+    let second = udp(mock.dns_addr(), &packet).await;
+    assert_eq!(txts(&second), vec!["apex-token", "wildcard-token"]);
+    // Another name is not the rule's.
+    assert!(
+        !udp(mock.dns_addr(), &query("stubber.chat.", RecordType::A))
+            .await
+            .answers
+            .is_empty()
+    );
+    let journal = mock.dns_queries();
+    let seen: Vec<(&str, Option<u32>)> = journal
+        .iter()
+        .map(|q| (q.rcode.as_str(), q.fault))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("DROPPED", Some(1)), ("NOERROR", None), ("NOERROR", None)]
+    );
+    // Over TCP a dropped query closes the connection.
+    let tcp_mock = start_with("[[dns_fault]]\ntransport = \"tcp\"\ndrop = true\n").await;
+    let mut stream = TcpStream::connect(tcp_mock.dns_addr()).await.unwrap();
+    let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&packet);
+    stream.write_all(&framed).await.unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(read, Ok(Ok(0))),
+        "closed without an answer: {read:?} {rest:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rule_answers_another_rcode_or_truncates_udp_so_tcp_is_asked() {
+    let mock = start_with(
+        "[[dns_fault]]\ntype = \"SOA\"\nnth = 1\nrcode = \"servfail\"\n\n\
+         [[dns_fault]]\nname = \"_acme-challenge.*\"\ntruncate = true\n",
+    )
+    .await;
+    let soa = udp(mock.dns_addr(), &query("stubber.chat.", RecordType::SOA)).await;
+    assert_eq!(soa.metadata.response_code, ResponseCode::ServFail);
+    assert!(soa.answers.is_empty());
+    let again = udp(mock.dns_addr(), &query("stubber.chat.", RecordType::SOA)).await;
+    assert_eq!(again.metadata.response_code, ResponseCode::NoError);
+    let cut = udp(mock.dns_addr(), &query(CHALLENGE, RecordType::TXT)).await;
+    assert!(cut.metadata.truncation && cut.answers.is_empty(), "{cut:?}");
+    let whole = tcp(mock.dns_addr(), &query(CHALLENGE, RecordType::TXT)).await;
+    assert!(!whole.metadata.truncation);
+    assert_eq!(txts(&whole), vec!["apex-token", "wildcard-token"]);
+    let rcodes: Vec<(String, &str, Option<u32>)> = mock
+        .dns_queries()
+        .iter()
+        .map(|q| (q.rcode.clone(), q.transport, q.fault))
+        .collect();
+    assert_eq!(
+        rcodes,
+        vec![
+            ("SERVFAIL".to_string(), "udp", Some(1)),
+            ("NOERROR".to_string(), "udp", None),
+            ("NOERROR".to_string(), "udp", Some(2)),
+            ("NOERROR".to_string(), "tcp", None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_late_answer_does_not_hold_up_the_others() {
+    let mock =
+        start_with("[[dns_fault]]\nname = \"_acme-challenge.stubber.chat\"\ndelay_ms = 600\n")
+            .await;
+    let started = std::time::Instant::now();
+    let late = tokio::spawn({
+        let addr = mock.dns_addr();
+        async move { udp(addr, &query(CHALLENGE, RecordType::TXT)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    udp(mock.dns_addr(), &query("stubber.chat.", RecordType::A)).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "the other answer waited"
+    );
+    let late = late.await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(600));
+    assert_eq!(txts(&late).len(), 2);
+}
+
+#[tokio::test]
+async fn dns_rules_are_armed_listed_and_disarmed_through_the_admin_api() {
+    let mock = start().await;
+    let client = |method: &str, body: &str| {
+        let (addr, method, body) = (mock.api_addr(), method.to_string(), body.to_string());
+        async move {
+            let mut s = TcpStream::connect(addr).await.unwrap();
+            let request = format!(
+                "{method} /_mock/dns/faults HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(request.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    let armed = client(
+        "POST",
+        r#"{"name": "stubber.chat", "type": "A", "rcode": "REFUSED"}"#,
+    )
+    .await;
+    assert!(armed.starts_with("HTTP/1.1 201"), "{armed}");
+    assert!(armed.ends_with(r#"{"numbers":[1]}"#), "{armed}");
+    let refused = udp(mock.dns_addr(), &query("stubber.chat.", RecordType::A)).await;
+    assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
+    let listed = client("GET", "").await;
+    assert!(
+        listed.contains(r#""matched":1"#) && listed.contains(r#""rcode":"REFUSED""#),
+        "{listed}"
+    );
+    let bad = client("POST", r#"{"rcode": "NOERROR"}"#).await;
+    assert!(
+        bad.starts_with("HTTP/1.1 400") && bad.contains("rcode"),
+        "{bad}"
+    );
+    assert!(client("DELETE", "").await.starts_with("HTTP/1.1 204"));
+    let answered = udp(mock.dns_addr(), &query("stubber.chat.", RecordType::A)).await;
+    assert_eq!(answered.metadata.response_code, ResponseCode::NoError);
+}

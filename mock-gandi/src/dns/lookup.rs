@@ -122,6 +122,20 @@ pub(super) enum Rcode {
 }
 
 impl Rcode {
+    /// The rcode named (as a DNS fault rule writes it), if it is one this server sends.
+    pub(super) fn named(name: &str) -> Option<Rcode> {
+        [
+            Rcode::NoError,
+            Rcode::FormErr,
+            Rcode::ServFail,
+            Rcode::NxDomain,
+            Rcode::NotImp,
+            Rcode::Refused,
+        ]
+        .into_iter()
+        .find(|r| r.text().eq_ignore_ascii_case(name))
+    }
+
     pub(super) fn value(self) -> u16 {
         match self {
             Rcode::NoError => 0,

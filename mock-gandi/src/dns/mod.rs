@@ -6,7 +6,9 @@
 //! - here: the UDP and TCP servers and the journal.
 //!
 //! Every answer is computed from [`ZoneStore::zone_for`] at the moment of the query: there
-//! is no cache, so a write is visible to the very next query.
+//! is no cache, so a write is visible to the very next query (unless the seed sets a
+//! propagation lag). DNS fault rules (`[[dns_fault]]`) then drop it, change its rcode,
+//! truncate it or delay it; the journal names the rule.
 
 mod lookup;
 mod wire;
@@ -21,7 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::journal::{DnsEntry, Journal};
 use crate::state::Shutdown;
-use crate::store::ZoneStore;
+use crate::store::{DnsFaultAction, DnsFaultRule, ZoneStore};
 
 /// Tasks receiving on the UDP socket. Each answers in its own loop, with no task per packet;
 /// two keep both runtime workers busy under load.
@@ -63,20 +65,80 @@ struct Context {
     journal: Arc<Journal>,
 }
 
+/// What to do with one query: send these bytes (none: drop it) after this delay.
+struct Handled {
+    bytes: Option<Vec<u8>>,
+    delay: Duration,
+}
+
 impl Context {
-    /// Answers and journals one packet.
-    fn handle(&self, packet: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    /// Answers and journals one packet (`None`: not a query, nothing to send).
+    fn handle(&self, packet: &[u8], transport: Transport) -> Option<Handled> {
         let reply = wire::respond(&self.store, packet, transport)?;
-        let s = reply.summary;
+        let mut s = reply.summary;
+        let mut handled = Handled {
+            bytes: Some(reply.bytes),
+            delay: Duration::ZERO,
+        };
+        let mut rcode = s.rcode.to_string();
+        let fault = self.fault_for(&s.name, &s.qtype, transport);
+        if let Some((number, rule)) = &fault {
+            handled.delay = Duration::from_millis(rule.delay_ms);
+            let bytes = handled.bytes.take().unwrap_or_default();
+            handled.bytes = match &rule.action {
+                DnsFaultAction::Drop => {
+                    rcode = "DROPPED".into();
+                    None
+                }
+                DnsFaultAction::Rcode(name) => {
+                    rcode.clone_from(name);
+                    Some(wire::rewrite(bytes, lookup::Rcode::named(name), false))
+                }
+                DnsFaultAction::Truncate => Some(wire::rewrite(bytes, None, true)),
+                DnsFaultAction::Delay => Some(bytes),
+            };
+            if rule.action != DnsFaultAction::Delay {
+                s.answers.clear();
+            }
+            tracing::debug!("dns: fault rule #{number} took {} {}", s.qtype, s.name);
+        }
         self.journal.record_dns(DnsEntry {
             time: OffsetDateTime::now_utc(),
             transport: transport.as_str(),
             name: s.name,
             qtype: s.qtype,
-            rcode: s.rcode.to_string(),
+            rcode,
             answers: s.answers.into_iter().map(|a| a.data).collect(),
+            fault: fault.map(|(n, _)| n),
         });
-        Some(reply.bytes)
+        Some(handled)
+    }
+
+    /// The DNS fault rule (its number from 1, and itself) that takes this query, if one does;
+    /// every rule it matches counts it.
+    fn fault_for(
+        &self,
+        name: &str,
+        qtype: &str,
+        transport: Transport,
+    ) -> Option<(u32, DnsFaultRule)> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let rules = self.store.read(|s| s.dns_faults().to_vec());
+        let mut fired = None;
+        for (index, armed) in rules.iter().enumerate() {
+            if !armed.rule.matches(name, qtype, transport.as_str()) {
+                continue;
+            }
+            let seen = armed.seen.fetch_add(1, SeqCst) + 1;
+            if fired.is_none() && armed.rule.selection.admits(seen) {
+                armed.fired.fetch_add(1, SeqCst);
+                fired = Some((
+                    u32::try_from(index + 1).unwrap_or(u32::MAX),
+                    armed.rule.clone(),
+                ));
+            }
+        }
+        fired
     }
 }
 
@@ -115,11 +177,24 @@ async fn serve_udp(socket: Arc<UdpSocket>, context: Arc<Context>, mut shutdown: 
                 }
             },
         };
-        let Some(bytes) = context.handle(&buf[..len], Transport::Udp) else {
+        let Some(Handled {
+            bytes: Some(bytes),
+            delay,
+        }) = context.handle(&buf[..len], Transport::Udp)
+        else {
             continue;
         };
-        if let Err(e) = socket.send_to(&bytes, peer).await {
-            tracing::debug!("dns: cannot answer {peer} over udp: {e}");
+        if delay.is_zero() {
+            if let Err(e) = socket.send_to(&bytes, peer).await {
+                tracing::debug!("dns: cannot answer {peer} over udp: {e}");
+            }
+        } else {
+            // A late answer must not hold up the others.
+            let socket = socket.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = socket.send_to(&bytes, peer).await;
+            });
         }
     }
 }
@@ -175,9 +250,15 @@ async fn serve_connection(
                 _ => return,
             },
         };
-        let Some(bytes) = context.handle(&packet, Transport::Tcp) else {
+        // Dropped over TCP: the connection is closed without an answer.
+        let Some(Handled {
+            bytes: Some(bytes),
+            delay,
+        }) = context.handle(&packet, Transport::Tcp)
+        else {
             return;
         };
+        tokio::time::sleep(delay).await;
         let Ok(len) = u16::try_from(bytes.len()) else {
             return;
         };

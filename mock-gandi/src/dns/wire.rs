@@ -349,6 +349,22 @@ fn finish(
     Reply { bytes, summary }
 }
 
+/// `reply` answered otherwise by a DNS fault rule: with `rcode` instead (records dropped), or
+/// truncated (TC set, records dropped). A reply that cannot be read back is returned as it is.
+pub(super) fn rewrite(reply: Vec<u8>, rcode: Option<Rcode>, truncate: bool) -> Vec<u8> {
+    let mut decoder = BinDecoder::new(&reply);
+    let Ok(mut message) = Message::read(&mut decoder) else {
+        return reply;
+    };
+    message.answers.clear();
+    message.authorities.clear();
+    if let Some(rcode) = rcode {
+        message.metadata.response_code = response_code(rcode);
+    }
+    message.metadata.truncation = truncate;
+    message.to_vec().unwrap_or(reply)
+}
+
 /// A query packet for `/_mock/resolve`: `name` in any case, with or without its final dot;
 /// `rtype` a mnemonic (any case), `TYPE123` or a number.
 pub(super) fn query_packet(name: &str, rtype: &str) -> Result<Vec<u8>, String> {

@@ -170,21 +170,7 @@ fn is_zero(n: &u64) -> bool {
 
 impl From<FaultRule> for RawFault {
     fn from(rule: FaultRule) -> Self {
-        let (mut nth, mut times, mut from, mut probability, mut seed) =
-            (None, None, None, None, None);
-        match rule.selection {
-            Selection::Every => {}
-            Selection::Nth(n) => nth = Some(n),
-            Selection::Times(n) => times = Some(n),
-            Selection::From(n) => from = Some(n),
-            Selection::Probability {
-                probability: p,
-                seed: s,
-            } => {
-                probability = Some(p);
-                seed = Some(s);
-            }
-        }
+        let (nth, times, from, probability, seed) = selection_keys(rule.selection);
         let (mut status, mut xmlrpc_fault, mut xmlrpc_result, mut close, mut hang) =
             (None, None, None, None, None);
         match rule.answer {
@@ -226,45 +212,7 @@ pub const FAULT_STATUSES: [u16; 10] = [401, 403, 404, 405, 413, 429, 500, 502, 5
 impl TryFrom<RawFault> for FaultRule {
     type Error = Invalid;
     fn try_from(raw: RawFault) -> Result<Self, Invalid> {
-        let which = usize::from(raw.nth.is_some())
-            + usize::from(raw.times.is_some())
-            + usize::from(raw.from.is_some())
-            + usize::from(raw.probability.is_some());
-        if which > 1 {
-            return Err(Invalid::new(
-                "nth",
-                "a rule takes one of nth, times, from and probability",
-            ));
-        }
-        if raw.seed.is_some() && raw.probability.is_none() {
-            return Err(Invalid::new("seed", "seed goes with probability"));
-        }
-        let selection = if let Some(n) = raw.nth {
-            Selection::Nth(n)
-        } else if let Some(n) = raw.times {
-            Selection::Times(n)
-        } else if let Some(n) = raw.from {
-            Selection::From(n)
-        } else if let Some(probability) = raw.probability {
-            if !(0.0..=1.0).contains(&probability) {
-                return Err(Invalid::new(
-                    "probability",
-                    "a probability is between 0 and 1",
-                ));
-            }
-            Selection::Probability {
-                probability,
-                seed: raw.seed.unwrap_or(0),
-            }
-        } else {
-            Selection::Every
-        };
-        if matches!(
-            selection,
-            Selection::Nth(0) | Selection::Times(0) | Selection::From(0)
-        ) {
-            return Err(Invalid::new("nth", "requests are counted from 1"));
-        }
+        let selection = selection(raw.nth, raw.times, raw.from, raw.probability, raw.seed)?;
         let hang = raw.hang == Some(true);
         let answers = usize::from(raw.status.is_some())
             + usize::from(raw.xmlrpc_fault.is_some())
@@ -346,6 +294,80 @@ impl TryFrom<RawFault> for FaultRule {
             retry_after: raw.retry_after,
             apply,
         })
+    }
+}
+
+/// Which requests (or DNS queries) a rule takes, from its keys: at most one of `nth`, `times`,
+/// `from` and `probability` (with `seed`); none is every one.
+pub(crate) fn selection(
+    nth: Option<u32>,
+    times: Option<u32>,
+    from: Option<u32>,
+    probability: Option<f64>,
+    seed: Option<u64>,
+) -> Result<Selection, Invalid> {
+    let which = usize::from(nth.is_some())
+        + usize::from(times.is_some())
+        + usize::from(from.is_some())
+        + usize::from(probability.is_some());
+    if which > 1 {
+        return Err(Invalid::new(
+            "nth",
+            "a rule takes one of nth, times, from and probability",
+        ));
+    }
+    if seed.is_some() && probability.is_none() {
+        return Err(Invalid::new("seed", "seed goes with probability"));
+    }
+    let selection = if let Some(n) = nth {
+        Selection::Nth(n)
+    } else if let Some(n) = times {
+        Selection::Times(n)
+    } else if let Some(n) = from {
+        Selection::From(n)
+    } else if let Some(probability) = probability {
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(Invalid::new(
+                "probability",
+                "a probability is between 0 and 1",
+            ));
+        }
+        Selection::Probability {
+            probability,
+            seed: seed.unwrap_or(0),
+        }
+    } else {
+        Selection::Every
+    };
+    if matches!(
+        selection,
+        Selection::Nth(0) | Selection::Times(0) | Selection::From(0)
+    ) {
+        return Err(Invalid::new("nth", "requests are counted from 1"));
+    }
+    Ok(selection)
+}
+
+/// The keys of a selection (`nth`, `times`, `from`, `probability`, `seed`), to write a rule
+/// back in its own format.
+#[allow(clippy::type_complexity)]
+pub(crate) fn selection_keys(
+    selection: Selection,
+) -> (
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+    Option<f64>,
+    Option<u64>,
+) {
+    match selection {
+        Selection::Every => (None, None, None, None, None),
+        Selection::Nth(n) => (Some(n), None, None, None, None),
+        Selection::Times(n) => (None, Some(n), None, None, None),
+        Selection::From(n) => (None, None, Some(n), None, None),
+        Selection::Probability { probability, seed } => {
+            (None, None, None, Some(probability), Some(seed))
+        }
     }
 }
 

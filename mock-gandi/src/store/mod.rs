@@ -2,9 +2,11 @@
 //!
 //! Every API (LiveDNS, legacy v4, admin) reads and writes it; the DNS server only reads it,
 //! through [`ZoneStore::zone_for`], so that DNS answers exactly what the store holds at the
-//! moment of the query.
+//! moment of the query (or, under a propagation lag, what it held that long before).
 
+mod dns_fault;
 mod fault;
+mod lag;
 mod legacy;
 mod rate;
 mod seed;
@@ -16,9 +18,11 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use dns_fault::{DNS_FAULT_RCODES, DnsFaultAction, DnsFaultRule, DnsTransport};
 pub use fault::{
     Apply, CloseAt, FAULT_STATUSES, FaultAnswer, FaultApi, FaultRule, Selection, glob_matches,
 };
+pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use rate::{RateLimit, RateLimiter};
 pub use seed::{
@@ -175,20 +179,25 @@ pub struct State {
     pub(crate) generation: u64,
     /// The seed's fault rules, each counting the requests it matched.
     pub(crate) faults: Vec<std::sync::Arc<ArmedFault>>,
+    /// The seed's DNS fault rules, each counting the queries it matched.
+    pub(crate) dns_faults: Vec<std::sync::Arc<Armed<DnsFaultRule>>>,
     /// The rate limit, when a seed sets one (a later seed's replaces it, counting afresh).
     pub(crate) rate_limiter: Option<std::sync::Arc<RateLimiter>>,
 }
 
-/// A fault rule, how many requests it has matched and how many it has answered so far.
+/// A rule, how many requests (or queries) it has matched and how many it has answered so far.
 #[derive(Debug)]
-pub struct ArmedFault {
-    pub rule: FaultRule,
+pub struct Armed<R> {
+    pub rule: R,
     pub seen: std::sync::atomic::AtomicU32,
     pub fired: std::sync::atomic::AtomicU32,
 }
 
-impl ArmedFault {
-    fn new(rule: FaultRule) -> std::sync::Arc<Self> {
+/// An HTTP fault rule, armed.
+pub type ArmedFault = Armed<FaultRule>;
+
+impl<R: Serialize> Armed<R> {
+    fn new(rule: R) -> std::sync::Arc<Self> {
         std::sync::Arc::new(Self {
             rule,
             seen: std::sync::atomic::AtomicU32::new(0),
@@ -214,6 +223,11 @@ impl State {
         &self.faults
     }
 
+    /// The DNS fault rules, in the order they were seeded.
+    pub fn dns_faults(&self) -> &[std::sync::Arc<Armed<DnsFaultRule>>] {
+        &self.dns_faults
+    }
+
     /// The rate limit's counter, if a seed set one.
     pub fn rate_limiter(&self) -> Option<std::sync::Arc<RateLimiter>> {
         self.rate_limiter.clone()
@@ -230,6 +244,8 @@ pub struct ZoneStore {
     /// address, set by the handle), so that a client's check of the authoritative nameservers
     /// finds the mock. Unset: those names are outside every zone, like any other.
     nameserver_ip: std::sync::OnceLock<std::net::IpAddr>,
+    /// DNS's own view when a seed sets a propagation lag (locked after `state`, never before).
+    lag: Mutex<Option<lag::Lagging>>,
 }
 
 /// The zone of the nameservers every served zone names.
@@ -248,10 +264,15 @@ impl ZoneStore {
     pub fn new(seed: Seed) -> Self {
         let mut state = State::empty();
         state.apply_seed(&seed);
+        let lag = seed
+            .propagation
+            .clone()
+            .map(|p| lag::Lagging::new(p, state.clone()));
         Self {
             state: Mutex::new(state),
             initial: seed,
             nameserver_ip: std::sync::OnceLock::new(),
+            lag: Mutex::new(lag),
         }
     }
 
@@ -280,21 +301,59 @@ impl ZoneStore {
     pub fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let mut state = self.lock();
         state.generation += 1;
-        f(&mut state)
+        let result = f(&mut state);
+        if let Some(lagging) = self.lag_lock().as_mut() {
+            lagging.written(std::time::Instant::now(), state.clone());
+        }
+        result
     }
 
-    /// Back to the start-up seed.
+    fn lag_lock(&self) -> std::sync::MutexGuard<'_, Option<lag::Lagging>> {
+        self.lag.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Back to the start-up seed (DNS too, at once: a reset is not a write that propagates).
     pub fn reset(&self) {
         let mut fresh = State::empty();
         fresh.apply_seed(&self.initial);
         let mut state = self.lock();
         fresh.generation = state.generation + 1;
+        *self.lag_lock() = self
+            .initial
+            .propagation
+            .clone()
+            .map(|p| lag::Lagging::new(p, fresh.clone()));
         *state = fresh;
     }
 
-    /// Adds a seed to the current state (domains with the same name are replaced).
+    /// Adds a seed to the current state (domains with the same name are replaced). Its
+    /// `propagation`, if any, replaces the lag from now on (DNS then serves the state as it is).
     pub fn add_seed(&self, seed: &Seed) {
         self.write(|s| s.apply_seed(seed));
+        if let Some(propagation) = &seed.propagation {
+            let state = self.lock();
+            *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), state.clone()));
+        }
+    }
+
+    /// The state DNS serves for `name`: an older one while a change to its zone propagates.
+    fn dns_view<R>(&self, name: &Fqdn, f: impl Fn(&State) -> Option<R>) -> Option<R> {
+        let state = self.lock();
+        let mut lag = self.lag_lock();
+        let Some(lagging) = lag.as_mut() else {
+            return f(&state);
+        };
+        let lagged = lagging.visible(std::time::Instant::now());
+        // The zone's apex, now or as DNS last saw it.
+        let apex = state
+            .domain_holding(name)
+            .or_else(|| lagged.domain_holding(name))
+            .map(|d| d.fqdn.clone());
+        if apex.is_some_and(|apex| lagging.covers(&apex)) {
+            f(&lagged)
+        } else {
+            f(&state)
+        }
     }
 
     /// Arms more fault rules after the others (`POST /_mock/faults`); returns their numbers.
@@ -310,10 +369,23 @@ impl ZoneStore {
         self.lock().faults.clear();
     }
 
+    /// Arms more DNS fault rules after the others (`POST /_mock/dns/faults`).
+    pub fn add_dns_faults(&self, rules: Vec<DnsFaultRule>) -> std::ops::Range<usize> {
+        let mut state = self.lock();
+        let first = state.dns_faults.len() + 1;
+        state.dns_faults.extend(rules.into_iter().map(Armed::new));
+        first..state.dns_faults.len() + 1
+    }
+
+    /// Disarms every DNS fault rule (`DELETE /_mock/dns/faults`).
+    pub fn clear_dns_faults(&self) {
+        self.lock().dns_faults.clear();
+    }
+
     /// The zone that holds `name` (longest match), as DNS serves it: LiveDNS rrsets for a
     /// `livedns` domain, the active version of its zone for a `legacy` one.
     pub fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
-        self.read(|s| s.zone_for(name))
+        self.dns_view(name, |s| s.zone_for(name))
             .or_else(|| self.nameserver_zone(name))
     }
 
@@ -374,6 +446,8 @@ impl State {
         }
         self.faults
             .extend(seed.fault.iter().cloned().map(ArmedFault::new));
+        self.dns_faults
+            .extend(seed.dns_fault.iter().cloned().map(Armed::new));
         if let Some(limit) = seed.rate_limit {
             self.rate_limiter = Some(std::sync::Arc::new(RateLimiter::new(limit)));
         }

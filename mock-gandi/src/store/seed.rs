@@ -51,9 +51,15 @@ pub struct Seed {
     /// Fault rules: requests the mock answers otherwise (see `crate::faults`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fault: Vec<super::FaultRule>,
+    /// DNS fault rules: queries the nameserver answers otherwise (see `crate::dns`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_fault: Vec<super::DnsFaultRule>,
     /// Requests a window admits before 429 (see `store::rate`); none: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<super::RateLimit>,
+    /// DNS lagging behind the APIs (see `store::lag`); none: DNS serves each write at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagation: Option<super::Propagation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
