@@ -123,6 +123,9 @@ impl Context {
         transport: Transport,
     ) -> Option<(u32, DnsFaultRule)> {
         use std::sync::atomic::Ordering::SeqCst;
+        if !self.store.dns_faults_armed() {
+            return None;
+        }
         let rules = self.store.read(|s| s.dns_faults().to_vec());
         let mut fired = None;
         for (index, armed) in rules.iter().enumerate() {

@@ -136,7 +136,7 @@ pub(crate) const CATALOGUE: &[Row] = &[
         kind: Kind::TooManyRequests,
         status: 429,
         body: r#"{"code": 429, "message": "Too many requests, the limit is 1000 requests per minute.", "object": "HTTPTooManyRequests", "cause": "Too Many Requests"}"#,
-        source: "inferred: gandi-wire.md §4.2 documents the limit (1000 requests per minute per IP), never captured; the mock does not rate-limit",
+        source: "inferred: gandi-wire.md §4.2 documents the limit (1000 requests per minute per IP), never captured; answered for `[rate_limit]` and by fault rules",
         inferred: true,
     },
     Row {

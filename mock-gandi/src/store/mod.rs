@@ -246,6 +246,10 @@ pub struct ZoneStore {
     nameserver_ip: std::sync::OnceLock<std::net::IpAddr>,
     /// DNS's own view when a seed sets a propagation lag (locked after `state`, never before).
     lag: Mutex<Option<lag::Lagging>>,
+    /// Fast paths for DNS, which answers tens of thousands of queries a second: whether a lag
+    /// is set, and whether any DNS fault rule is armed (each kept with the state it describes).
+    lagging: std::sync::atomic::AtomicBool,
+    dns_faults_armed: std::sync::atomic::AtomicBool,
 }
 
 /// The zone of the nameservers every served zone names.
@@ -268,12 +272,32 @@ impl ZoneStore {
             .propagation
             .clone()
             .map(|p| lag::Lagging::new(p, state.clone()));
+        let flags = (
+            std::sync::atomic::AtomicBool::new(lag.is_some()),
+            std::sync::atomic::AtomicBool::new(!state.dns_faults.is_empty()),
+        );
         Self {
             state: Mutex::new(state),
             initial: seed,
             nameserver_ip: std::sync::OnceLock::new(),
             lag: Mutex::new(lag),
+            lagging: flags.0,
+            dns_faults_armed: flags.1,
         }
+    }
+
+    /// Keeps the fast-path flags true to `state` and the lag (called with the state locked).
+    fn refresh_flags(&self, state: &State) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.lagging.store(self.lag_lock().is_some(), SeqCst);
+        self.dns_faults_armed
+            .store(!state.dns_faults.is_empty(), SeqCst);
+    }
+
+    /// Whether any DNS fault rule is armed.
+    pub fn dns_faults_armed(&self) -> bool {
+        self.dns_faults_armed
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Gives `ns1` and `ns2.mock-gandi.test.` an A record (once; later calls change nothing).
@@ -324,20 +348,25 @@ impl ZoneStore {
             .clone()
             .map(|p| lag::Lagging::new(p, fresh.clone()));
         *state = fresh;
+        self.refresh_flags(&state);
     }
 
     /// Adds a seed to the current state (domains with the same name are replaced). Its
     /// `propagation`, if any, replaces the lag from now on (DNS then serves the state as it is).
     pub fn add_seed(&self, seed: &Seed) {
         self.write(|s| s.apply_seed(seed));
+        let state = self.lock();
         if let Some(propagation) = &seed.propagation {
-            let state = self.lock();
             *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), state.clone()));
         }
+        self.refresh_flags(&state);
     }
 
     /// The state DNS serves for `name`: an older one while a change to its zone propagates.
     fn dns_view<R>(&self, name: &Fqdn, f: impl Fn(&State) -> Option<R>) -> Option<R> {
+        if !self.lagging.load(std::sync::atomic::Ordering::SeqCst) {
+            return self.read(f);
+        }
         let state = self.lock();
         let mut lag = self.lag_lock();
         let Some(lagging) = lag.as_mut() else {
@@ -374,12 +403,15 @@ impl ZoneStore {
         let mut state = self.lock();
         let first = state.dns_faults.len() + 1;
         state.dns_faults.extend(rules.into_iter().map(Armed::new));
+        self.refresh_flags(&state);
         first..state.dns_faults.len() + 1
     }
 
     /// Disarms every DNS fault rule (`DELETE /_mock/dns/faults`).
     pub fn clear_dns_faults(&self) {
-        self.lock().dns_faults.clear();
+        let mut state = self.lock();
+        state.dns_faults.clear();
+        self.refresh_flags(&state);
     }
 
     /// The zone that holds `name` (longest match), as DNS serves it: LiveDNS rrsets for a
