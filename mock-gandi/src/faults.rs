@@ -3,7 +3,7 @@
 //! XML-RPC fault on the second `domain.zone.set`, or an answer that names another zone.
 //!
 //! A request is matched against the rules in seed order (API, host, method, path glob, XML-RPC
-//! method); every rule it matches counts it, and the first whose selection admits that count
+//! method, the credential it presents); every rule it matches counts it, and the first whose selection admits that count
 //! answers: after `delay_ms`, with Gandi's body for the status (LiveDNS's error catalogue), an
 //! XML-RPC fault or an XML-RPC result; without handling the request (`apply = "never"`) or
 //! after it was handled (`apply = "before"`: handled at once, then the delay, as a backend
@@ -63,9 +63,28 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
         None
     };
     let host = crate::state::request_host(&parts.headers, &parts.uri);
-    let xmlrpc_method = (api == Some(FaultApi::V4))
-        .then(|| parse_method_call(&bytes).ok().map(|c| c.method_name))
+    let call = (api == Some(FaultApi::V4))
+        .then(|| parse_method_call(&bytes).ok())
         .flatten();
+    // The secret the request presents: the v4 call's key, or a LiveDNS header's.
+    let presented = match &call {
+        Some(call) => match call.params.first() {
+            Some(Value::String(key)) => Some(key.clone()),
+            _ => None,
+        },
+        None => parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .or_else(|| parts.headers.get("x-api-key"))
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split_once(' ')
+                    .map_or(v, |(_, secret)| secret)
+                    .trim()
+                    .to_string()
+            }),
+    };
+    let xmlrpc_method = call.map(|c| c.method_name);
     let mut fired = None;
     for (index, armed) in armed.iter().enumerate() {
         let rule = &armed.rule;
@@ -84,7 +103,11 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
             && rule
                 .xmlrpc_method
                 .as_deref()
-                .is_none_or(|m| xmlrpc_method.as_deref() == Some(m));
+                .is_none_or(|m| xmlrpc_method.as_deref() == Some(m))
+            && rule
+                .credential
+                .as_deref()
+                .is_none_or(|c| presented.as_deref() == Some(c));
         if !matches {
             continue;
         }

@@ -492,3 +492,40 @@ async fn hang_never_answers_and_the_client_that_leaves_is_journaled() {
     assert!(entry.abandoned && entry.fault == Some(1), "{entry:?}");
     assert_eq!(txt_now(&mock).await, serde_json::json!(["\"token1\""]));
 }
+
+#[tokio::test]
+async fn a_rule_can_take_only_the_requests_of_one_credential() {
+    let other = PAT_ACME;
+    let api = api(&format!(
+        "[[fault]]\ncredential = \"{PAT}\"\nstatus = 503\nretry_after = 5\n\n\
+         [[fault]]\nxmlrpc_method = \"domain.info\"\ncredential = \"{V4KEY_SEED}\"\n\
+         xmlrpc_fault = {{ code = 510150 }}\n"
+    ));
+    // The PAT's requests (Bearer) are taken; another credential's are not.
+    assert_eq!(api.pat("GET", PUT, "").await.status, 503);
+    let acme = api
+        .send(
+            "GET",
+            "/v5/livedns/domains/acme.example/records",
+            &[("authorization", &format!("Bearer {other}"))],
+            "",
+        )
+        .await;
+    assert_eq!(acme.status, 200, "{}", acme.text());
+    // The v4 key is the call's first parameter.
+    let info = xmlrpc(
+        &api,
+        "domain.info",
+        &[Value::string(V4KEY_SEED), Value::string("legacy.example.")],
+    )
+    .await;
+    assert!(
+        matches!(info, MethodResponse::Fault { code: 510150, .. }),
+        "{info:?}"
+    );
+    let listed = api.send("GET", "/_mock/faults", &[], "").await.text();
+    assert!(
+        !listed.contains(PAT) && !listed.contains(V4KEY_SEED),
+        "{listed}"
+    );
+}

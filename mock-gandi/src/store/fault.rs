@@ -107,6 +107,9 @@ pub struct FaultRule {
     /// The path; `*` matches any run of characters, `/` included.
     pub path: Option<String>,
     pub xmlrpc_method: Option<String>,
+    /// The secret the request presents (a LiveDNS `Authorization` or `X-Api-Key`, the v4
+    /// call's key).
+    pub credential: Option<String>,
     pub selection: Selection,
     pub answer: FaultAnswer,
     pub delay_ms: u64,
@@ -128,6 +131,8 @@ struct RawFault {
     path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     xmlrpc_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     nth: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,6 +194,7 @@ impl From<FaultRule> for RawFault {
             method: rule.method,
             path: rule.path,
             xmlrpc_method: rule.xmlrpc_method,
+            credential: rule.credential,
             nth,
             times,
             from,
@@ -288,6 +294,7 @@ impl TryFrom<RawFault> for FaultRule {
             method: raw.method.map(|m| m.to_ascii_uppercase()),
             path: raw.path,
             xmlrpc_method: raw.xmlrpc_method,
+            credential: raw.credential,
             selection,
             answer,
             delay_ms: raw.delay_ms,

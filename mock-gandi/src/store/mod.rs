@@ -205,12 +205,19 @@ impl<R: Serialize> Armed<R> {
         })
     }
 
-    /// The rule in the seed's format, with its counts (`GET /_mock/faults`).
+    /// The rule in the seed's format (a credential it matches on redacted, as everywhere in
+    /// the admin API), with its counts (`GET /_mock/faults`).
     pub fn report(&self, number: usize) -> serde_json::Value {
         use std::sync::atomic::Ordering::SeqCst;
+        let mut rule = serde_json::to_value(&self.rule).unwrap_or_default();
+        if let Some(secret) = rule.get_mut("credential")
+            && let Some(text) = secret.as_str()
+        {
+            *secret = serde_json::Value::String(redact(text));
+        }
         serde_json::json!({
             "number": number,
-            "rule": self.rule,
+            "rule": rule,
             "matched": self.seen.load(SeqCst),
             "fired": self.fired.load(SeqCst),
         })
