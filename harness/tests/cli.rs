@@ -242,8 +242,11 @@ fn check_warns_about_a_missing_program_and_list_selects_by_client_kind() {
         .unwrap();
     let listing = String::from_utf8_lossy(&out.stdout);
     assert!(listing.lines().count() >= 5, "{listing}");
+    // Each line is the name, the client kind, the description.
     assert!(
-        listing.lines().all(|l| l.starts_with("certbot-")),
+        listing
+            .lines()
+            .all(|l| l.split_whitespace().nth(1) == Some("certbot")),
         "{listing}"
     );
     let out = harness()
