@@ -70,13 +70,7 @@ async fn seed(State(app): State<AppState>, body: Bytes) -> Response {
 /// The armed fault rules, in order, each with its number and how many requests it matched and
 /// answered.
 async fn faults(State(app): State<AppState>) -> Response {
-    let rules: Vec<serde_json::Value> = app.store.read(|s| {
-        s.faults()
-            .iter()
-            .enumerate()
-            .map(|(i, armed)| armed.report(i + 1))
-            .collect()
-    });
+    let rules = app.store.read(|s| reports(s.faults()));
     axum::Json(rules).into_response()
 }
 
@@ -142,19 +136,24 @@ fn rules_of(body: &[u8], key: &str) -> Result<Seed, String> {
 
 /// The armed DNS fault rules, as `GET /_mock/faults` lists the others.
 async fn dns_faults(State(app): State<AppState>) -> Response {
-    let rules: Vec<serde_json::Value> = app.store.read(|s| {
-        s.dns_faults()
-            .iter()
-            .enumerate()
-            .map(|(i, armed)| armed.report(i + 1))
-            .collect()
-    });
+    let rules = app.store.read(|s| reports(s.dns_faults()));
     axum::Json(rules).into_response()
 }
 
 async fn clear_dns_faults(State(app): State<AppState>) -> StatusCode {
     app.store.clear_dns_faults();
     StatusCode::NO_CONTENT
+}
+
+/// Armed rules as listed: each numbered from 1, with its counts.
+fn reports<R: serde::Serialize>(
+    armed: &[std::sync::Arc<crate::store::Armed<R>>],
+) -> Vec<serde_json::Value> {
+    armed
+        .iter()
+        .enumerate()
+        .map(|(i, a)| a.report(i + 1))
+        .collect()
 }
 
 async fn clear_faults(State(app): State<AppState>) -> StatusCode {

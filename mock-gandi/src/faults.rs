@@ -145,7 +145,7 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
         Apply::Never => None,
     };
     tokio::time::sleep(delay).await;
-    let note = handled
+    let mut note = handled
         .as_ref()
         .and_then(|r| r.extensions().get::<Note>().cloned())
         .unwrap_or_default();
@@ -171,7 +171,6 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
             response
         }
     };
-    let mut note = note;
     if api == Some(FaultApi::V4) {
         note.xmlrpc_method = xmlrpc_method;
         note.fault_code = match &rule.answer {

@@ -57,12 +57,7 @@ values = ["198.51.100.7"]
 "#;
 
 async fn start() -> MockGandi {
-    MockGandi::builder()
-        .seed_text(SEED)
-        .unwrap()
-        .start()
-        .await
-        .unwrap()
+    start_with("").await
 }
 
 fn query_with(name: &str, rtype: RecordType, id: u16, edns: Option<u16>) -> Vec<u8> {

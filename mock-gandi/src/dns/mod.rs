@@ -76,32 +76,40 @@ impl Context {
     fn handle(&self, packet: &[u8], transport: Transport) -> Option<Handled> {
         let reply = wire::respond(&self.store, packet, transport)?;
         let mut s = reply.summary;
-        let mut handled = Handled {
-            bytes: Some(reply.bytes),
-            delay: Duration::ZERO,
-        };
         let mut rcode = s.rcode.to_string();
         let fault = self.fault_for(&s.name, &s.qtype, transport);
-        if let Some((number, rule)) = &fault {
-            handled.delay = Duration::from_millis(rule.delay_ms);
-            let bytes = handled.bytes.take().unwrap_or_default();
-            handled.bytes = match &rule.action {
-                DnsFaultAction::Drop => {
-                    rcode = "DROPPED".into();
-                    None
+        let handled = match &fault {
+            None => Handled {
+                bytes: Some(reply.bytes),
+                delay: Duration::ZERO,
+            },
+            Some((number, rule)) => {
+                tracing::debug!("dns: fault rule #{number} took {} {}", s.qtype, s.name);
+                if rule.action != DnsFaultAction::Delay {
+                    s.answers.clear();
                 }
-                DnsFaultAction::Rcode(name) => {
-                    rcode.clone_from(name);
-                    Some(wire::rewrite(bytes, lookup::Rcode::named(name), false))
+                let bytes = match &rule.action {
+                    DnsFaultAction::Drop => {
+                        rcode = "DROPPED".into();
+                        None
+                    }
+                    DnsFaultAction::Rcode(name) => {
+                        rcode.clone_from(name);
+                        Some(wire::rewrite(
+                            reply.bytes,
+                            lookup::Rcode::named(name),
+                            false,
+                        ))
+                    }
+                    DnsFaultAction::Truncate => Some(wire::rewrite(reply.bytes, None, true)),
+                    DnsFaultAction::Delay => Some(reply.bytes),
+                };
+                Handled {
+                    bytes,
+                    delay: Duration::from_millis(rule.delay_ms),
                 }
-                DnsFaultAction::Truncate => Some(wire::rewrite(bytes, None, true)),
-                DnsFaultAction::Delay => Some(bytes),
-            };
-            if rule.action != DnsFaultAction::Delay {
-                s.answers.clear();
             }
-            tracing::debug!("dns: fault rule #{number} took {} {}", s.qtype, s.name);
-        }
+        };
         self.journal.record_dns(DnsEntry {
             time: OffsetDateTime::now_utc(),
             transport: transport.as_str(),

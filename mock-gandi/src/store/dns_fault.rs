@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fault::{Selection, glob_matches, selection, selection_keys};
+use super::fault::{Selection, SelectionKeys, glob_matches, is_zero};
 use super::types::Invalid;
 
 /// The transports a rule may be limited to.
@@ -98,14 +98,17 @@ struct RawDnsFault {
     delay_ms: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
 impl TryFrom<RawDnsFault> for DnsFaultRule {
     type Error = Invalid;
     fn try_from(raw: RawDnsFault) -> Result<Self, Invalid> {
-        let selection = selection(raw.nth, raw.times, raw.from, raw.probability, raw.seed)?;
+        let selection = SelectionKeys {
+            nth: raw.nth,
+            times: raw.times,
+            from: raw.from,
+            probability: raw.probability,
+            seed: raw.seed,
+        }
+        .try_into()?;
         let drop = raw.drop == Some(true);
         let truncate = raw.truncate == Some(true);
         if usize::from(drop) + usize::from(truncate) + usize::from(raw.rcode.is_some()) > 1 {
@@ -161,7 +164,13 @@ impl TryFrom<RawDnsFault> for DnsFaultRule {
 
 impl From<DnsFaultRule> for RawDnsFault {
     fn from(rule: DnsFaultRule) -> Self {
-        let (nth, times, from, probability, seed) = selection_keys(rule.selection);
+        let SelectionKeys {
+            nth,
+            times,
+            from,
+            probability,
+            seed,
+        } = rule.selection.into();
         RawDnsFault {
             name: rule.name,
             qtype: rule.qtype,

@@ -169,13 +169,27 @@ struct RawXmlRpcFault {
     message: Option<String>,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
+impl RawFault {
+    fn selection_keys(&self) -> SelectionKeys {
+        SelectionKeys {
+            nth: self.nth,
+            times: self.times,
+            from: self.from,
+            probability: self.probability,
+            seed: self.seed,
+        }
+    }
 }
 
 impl From<FaultRule> for RawFault {
     fn from(rule: FaultRule) -> Self {
-        let (nth, times, from, probability, seed) = selection_keys(rule.selection);
+        let SelectionKeys {
+            nth,
+            times,
+            from,
+            probability,
+            seed,
+        } = rule.selection.into();
         let (mut status, mut xmlrpc_fault, mut xmlrpc_result, mut close, mut hang) =
             (None, None, None, None, None);
         match rule.answer {
@@ -218,7 +232,7 @@ pub const FAULT_STATUSES: [u16; 10] = [401, 403, 404, 405, 413, 429, 500, 502, 5
 impl TryFrom<RawFault> for FaultRule {
     type Error = Invalid;
     fn try_from(raw: RawFault) -> Result<Self, Invalid> {
-        let selection = selection(raw.nth, raw.times, raw.from, raw.probability, raw.seed)?;
+        let selection = raw.selection_keys().try_into()?;
         let hang = raw.hang == Some(true);
         let answers = usize::from(raw.status.is_some())
             + usize::from(raw.xmlrpc_fault.is_some())
@@ -304,78 +318,91 @@ impl TryFrom<RawFault> for FaultRule {
     }
 }
 
-/// Which requests (or DNS queries) a rule takes, from its keys: at most one of `nth`, `times`,
-/// `from` and `probability` (with `seed`); none is every one.
-pub(crate) fn selection(
-    nth: Option<u32>,
-    times: Option<u32>,
-    from: Option<u32>,
-    probability: Option<f64>,
-    seed: Option<u64>,
-) -> Result<Selection, Invalid> {
-    let which = usize::from(nth.is_some())
-        + usize::from(times.is_some())
-        + usize::from(from.is_some())
-        + usize::from(probability.is_some());
-    if which > 1 {
-        return Err(Invalid::new(
-            "nth",
-            "a rule takes one of nth, times, from and probability",
-        ));
-    }
-    if seed.is_some() && probability.is_none() {
-        return Err(Invalid::new("seed", "seed goes with probability"));
-    }
-    let selection = if let Some(n) = nth {
-        Selection::Nth(n)
-    } else if let Some(n) = times {
-        Selection::Times(n)
-    } else if let Some(n) = from {
-        Selection::From(n)
-    } else if let Some(probability) = probability {
-        if !(0.0..=1.0).contains(&probability) {
-            return Err(Invalid::new(
-                "probability",
-                "a probability is between 0 and 1",
-            ));
-        }
-        Selection::Probability {
-            probability,
-            seed: seed.unwrap_or(0),
-        }
-    } else {
-        Selection::Every
-    };
-    if matches!(
-        selection,
-        Selection::Nth(0) | Selection::Times(0) | Selection::From(0)
-    ) {
-        return Err(Invalid::new("nth", "requests are counted from 1"));
-    }
-    Ok(selection)
+/// A rule's "which" keys as written: at most one of `nth`, `times`, `from` and `probability`
+/// (with `seed`); none is every one. Both kinds of rule read and write them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SelectionKeys {
+    pub nth: Option<u32>,
+    pub times: Option<u32>,
+    pub from: Option<u32>,
+    pub probability: Option<f64>,
+    pub seed: Option<u64>,
 }
 
-/// The keys of a selection (`nth`, `times`, `from`, `probability`, `seed`), to write a rule
-/// back in its own format.
-#[allow(clippy::type_complexity)]
-pub(crate) fn selection_keys(
-    selection: Selection,
-) -> (
-    Option<u32>,
-    Option<u32>,
-    Option<u32>,
-    Option<f64>,
-    Option<u64>,
-) {
-    match selection {
-        Selection::Every => (None, None, None, None, None),
-        Selection::Nth(n) => (Some(n), None, None, None, None),
-        Selection::Times(n) => (None, Some(n), None, None, None),
-        Selection::From(n) => (None, None, Some(n), None, None),
-        Selection::Probability { probability, seed } => {
-            (None, None, None, Some(probability), Some(seed))
+impl TryFrom<SelectionKeys> for Selection {
+    type Error = Invalid;
+    fn try_from(keys: SelectionKeys) -> Result<Self, Invalid> {
+        let which = usize::from(keys.nth.is_some())
+            + usize::from(keys.times.is_some())
+            + usize::from(keys.from.is_some())
+            + usize::from(keys.probability.is_some());
+        if which > 1 {
+            return Err(Invalid::new(
+                "nth",
+                "a rule takes one of nth, times, from and probability",
+            ));
+        }
+        if keys.seed.is_some() && keys.probability.is_none() {
+            return Err(Invalid::new("seed", "seed goes with probability"));
+        }
+        let selection = if let Some(n) = keys.nth {
+            Selection::Nth(n)
+        } else if let Some(n) = keys.times {
+            Selection::Times(n)
+        } else if let Some(n) = keys.from {
+            Selection::From(n)
+        } else if let Some(probability) = keys.probability {
+            if !(0.0..=1.0).contains(&probability) {
+                return Err(Invalid::new(
+                    "probability",
+                    "a probability is between 0 and 1",
+                ));
+            }
+            Selection::Probability {
+                probability,
+                seed: keys.seed.unwrap_or(0),
+            }
+        } else {
+            Selection::Every
+        };
+        if matches!(
+            selection,
+            Selection::Nth(0) | Selection::Times(0) | Selection::From(0)
+        ) {
+            return Err(Invalid::new("nth", "requests are counted from 1"));
+        }
+        Ok(selection)
+    }
+}
+
+impl From<Selection> for SelectionKeys {
+    fn from(selection: Selection) -> Self {
+        let none = SelectionKeys::default();
+        match selection {
+            Selection::Every => none,
+            Selection::Nth(n) => SelectionKeys {
+                nth: Some(n),
+                ..none
+            },
+            Selection::Times(n) => SelectionKeys {
+                times: Some(n),
+                ..none
+            },
+            Selection::From(n) => SelectionKeys {
+                from: Some(n),
+                ..none
+            },
+            Selection::Probability { probability, seed } => SelectionKeys {
+                probability: Some(probability),
+                seed: Some(seed),
+                ..none
+            },
         }
     }
+}
+
+pub(crate) fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// `*` matches any run of characters; everything else itself.

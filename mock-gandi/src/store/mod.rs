@@ -333,7 +333,9 @@ impl ZoneStore {
         let mut state = self.lock();
         state.generation += 1;
         let result = f(&mut state);
-        if let Some(lagging) = self.lag_lock().as_mut() {
+        if self.lagging.load(std::sync::atomic::Ordering::SeqCst)
+            && let Some(lagging) = self.lag_lock().as_mut()
+        {
             lagging.written(std::time::Instant::now(), state.clone());
         }
         result
