@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use harness::client::ProviderName;
 use harness::issuance::{ClientKind, IssuanceRequest, run_with};
-use harness::{CaKind, CaOptions, check_available, start_ca};
+use harness::{CaKind, CaSource, Lanes, check_available};
 use mock_gandi::{MockGandi, Seed};
 
 const PAT: &str = "23e501f7a1b2c3d4e5f60718293a4b5c6d7e960b";
@@ -34,6 +34,40 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// `runs` issuances, each with a new mock and a Pebble from `ca`: the wall times (mock, CA,
+/// client, checks) and the client's own.
+fn issuances(
+    rt: &tokio::runtime::Runtime,
+    ca: &CaSource,
+    runs: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut whole = Vec::new();
+    let mut client_only = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let outcome = rt.block_on(async {
+            let mock = MockGandi::builder()
+                .seed(request().seed)
+                .start()
+                .await
+                .expect("mock");
+            let lease = ca.acquire(mock.dns_addr()).await.expect("pebble");
+            let outcome = run_with(&request(), &mock, lease.backend()).await;
+            lease.release();
+            outcome
+        });
+        whole.push(started.elapsed());
+        client_only.push(outcome.elapsed);
+        let issued = outcome.issued().expect("issued");
+        assert!(issued.problems.is_empty(), "{:?}", issued.problems);
+    }
+    (whole, client_only)
+}
+
 fn main() {
     let runs: usize = std::env::var("BENCH_RUNS")
         .ok()
@@ -48,36 +82,36 @@ fn main() {
             println!("{kind}: not available ({e})");
             continue;
         }
-        let mut whole = Vec::new();
-        let mut client_only = Vec::new();
-        for _ in 0..runs {
-            let started = Instant::now();
-            let outcome = rt.block_on(async {
-                let mock = MockGandi::builder()
-                    .seed(request().seed)
-                    .start()
-                    .await
-                    .expect("mock");
-                let ca = start_ca(kind, &CaOptions::new(mock.dns_addr()))
-                    .await
-                    .expect("pebble");
-                run_with(&request(), &mock, ca.as_ref()).await
-            });
-            whole.push(started.elapsed());
-            client_only.push(outcome.elapsed);
-            let issued = outcome.issued().expect("issued");
-            assert!(issued.problems.is_empty(), "{:?}", issued.problems);
-        }
-        let (min, max) = (
-            whole.iter().min().copied().unwrap_or_default(),
-            whole.iter().max().copied().unwrap_or_default(),
-        );
+        let (fresh, client_fresh) = issuances(&rt, &CaSource::Fresh(kind), runs);
+        let lanes = Lanes::new(kind);
+        let source = CaSource::Lanes(lanes.clone());
+        // The lane's first start is paid once, outside the figures, as a long run pays it.
+        let _ = issuances(&rt, &source, 1);
+        let (lane, client_lane) = issuances(&rt, &source, runs);
+        assert_eq!(lanes.stats().started, 1, "one lane served every run");
+        let spread = |v: &[Duration]| {
+            (
+                v.iter().min().copied().unwrap_or_default(),
+                v.iter().max().copied().unwrap_or_default(),
+            )
+        };
+        let (fresh_min, fresh_max) = spread(&fresh);
+        let (lane_min, lane_max) = spread(&lane);
+        let (fresh_median, lane_median) = (median(fresh), median(lane));
         println!(
-            "{kind}: {runs} issuances (apex + wildcard): median {:.3}s with start-up (min {:.3}s, max {:.3}s), median {:.3}s for the client alone",
-            median(whole).as_secs_f64(),
-            min.as_secs_f64(),
-            max.as_secs_f64(),
-            median(client_only).as_secs_f64(),
+            "{kind}: {runs} issuances (apex + wildcard) each way\n  \
+             fresh Pebble: median {:.3}s (min {:.3}s, max {:.3}s), client alone {:.3}s\n  \
+             warm lane:    median {:.3}s (min {:.3}s, max {:.3}s), client alone {:.3}s\n  \
+             lane / fresh: {:.2}",
+            secs(fresh_median),
+            secs(fresh_min),
+            secs(fresh_max),
+            secs(median(client_fresh)),
+            secs(lane_median),
+            secs(lane_min),
+            secs(lane_max),
+            secs(median(client_lane)),
+            secs(lane_median) / secs(fresh_median),
         );
     }
 }

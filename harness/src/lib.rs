@@ -3,7 +3,8 @@
 //!
 //! Parts:
 //! - `ca`: Pebble behind [`CaBackend`], as a local process ([`PebbleProcess`]) or a container
-//!   ([`PebbleContainer`]); [`start_ca`] picks one (`--ca auto|container|process`).
+//!   ([`PebbleContainer`]); [`start_ca`] picks one (`--ca auto|container|process`); [`Lanes`]
+//!   keeps long-lived Pebbles that scenarios borrow one at a time ([`CaSource`]).
 //! - [`client`]: ACME clients; `builtin` is instant-acme with Rust copies of lego's `gandi`
 //!   and `gandiv5` providers.
 //! - [`issuance`]: one issuance end to end (mock + Pebble + client), verified.
@@ -29,8 +30,8 @@ pub mod twin;
 mod verify;
 
 pub use ca::{
-    CaBackend, CaError, CaFuture, CaKind, CaOptions, DEFAULT_PEBBLE_IMAGE,
-    HOW_TO_GET_PEBBLE_BINARY, HOW_TO_GET_PEBBLE_IMAGE, PEBBLE_ENV, PEBBLE_IMAGE_ENV,
-    PebbleContainer, PebbleProcess, check_available, start_ca,
+    CaBackend, CaError, CaFuture, CaKind, CaLease, CaOptions, CaSource, DEFAULT_PEBBLE_IMAGE,
+    HOW_TO_GET_PEBBLE_BINARY, HOW_TO_GET_PEBBLE_IMAGE, LaneStats, Lanes, PEBBLE_ENV,
+    PEBBLE_IMAGE_ENV, PebbleContainer, PebbleProcess, check_available, start_ca,
 };
 pub use verify::verify_chain;

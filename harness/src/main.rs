@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use harness::CaKind;
 use harness::client::{KIND_NAMES, ProgramOverrides};
 use harness::report;
 use harness::runner::{RunOptions, ScenarioReport, run_scenario_with, scenario_deadline};
 use harness::sandbox::Network;
 use harness::scenario::{Scenario, ScenarioError, discover};
+use harness::{CaKind, CaSource, Lanes};
 
 #[derive(Parser)]
 #[command(
@@ -68,6 +68,10 @@ struct RunArgs {
     /// container, or process.
     #[arg(long, default_value = "auto")]
     ca: CaKind,
+    /// Start a new Pebble for every scenario instead of lending long-lived ones (one per job,
+    /// each with its own DNS relay pointed at the current scenario's mock).
+    #[arg(long)]
+    fresh_ca: bool,
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -293,12 +297,18 @@ async fn run(args: RunArgs) -> u8 {
     let progress = Arc::new(Progress::new(total));
     let started = Instant::now();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
+    // Lanes live as long as this function: returning (done or interrupted) stops them.
+    let ca = if args.fresh_ca {
+        CaSource::Fresh(args.ca)
+    } else {
+        CaSource::Lanes(Lanes::new(args.ca))
+    };
     let mut set = tokio::task::JoinSet::new();
     for (index, scenario) in scenarios.into_iter().enumerate() {
         let semaphore = semaphore.clone();
         let progress = progress.clone();
         let options = RunOptions {
-            ca: args.ca,
+            ca: ca.clone(),
             twin: args.twin,
         };
         set.spawn(async move {
@@ -337,6 +347,9 @@ async fn run(args: RunArgs) -> u8 {
         return 130;
     }
     progress.clear();
+    if let CaSource::Lanes(lanes) = &ca {
+        tracing::info!("Pebble lanes: {:?}", lanes.stats());
+    }
     let reports: Vec<ScenarioReport> = reports.into_iter().flatten().collect();
     let passed = reports.iter().filter(|r| r.passed).count();
     let failed = reports.len() - passed;

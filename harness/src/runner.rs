@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use mock_gandi::MockGandi;
 use serde::{Deserialize, Serialize};
 
-use crate::ca::{CaKind, CaOptions, start_ca};
+use crate::ca::{CaKind, CaSource};
 use crate::client::ClientKind;
 use crate::issuance::{self, Completion, IssuanceOutcome};
 use crate::sandbox::{self, Network};
@@ -51,7 +51,7 @@ pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioRepor
     run_scenario_with(
         scenario,
         RunOptions {
-            ca: ca_kind,
+            ca: ca_kind.into(),
             twin: false,
         },
     )
@@ -59,11 +59,12 @@ pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioRepor
 }
 
 /// How scenarios are run.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunOptions {
-    /// Where Pebble runs (a sandbox always runs it as a process).
+    /// Where Pebble comes from: a new one per scenario, or a lane of a shared set (see
+    /// [`crate::Lanes`]). A sandbox always runs a new one, as a process, inside it.
     #[serde(skip)]
-    pub ca: CaKind,
+    pub ca: CaSource,
     /// A `builtin` scenario is run a second time through lego v5's own provider code and the
     /// two are compared (see [`crate::twin`]).
     pub twin: bool,
@@ -91,7 +92,7 @@ struct SandboxRequest {
 }
 
 async fn run_in_sandbox(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
-    let ca_kind = options.ca;
+    let ca_kind = options.ca.kind();
     let started = Instant::now();
     let failed = |why: String| ScenarioReport {
         failures: vec![why],
@@ -171,7 +172,7 @@ fn sandbox_child_run() -> Result<String, String> {
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
     let options = RunOptions {
-        ca: CaKind::Process,
+        ca: CaKind::Process.into(),
         ..request.options
     };
     let report = runtime.block_on(run_here(&scenario, options));
@@ -184,7 +185,7 @@ async fn run_twin(
     twin: &Scenario,
     builtin: &IssuanceOutcome,
     redactor: &Redactor,
-    ca_kind: CaKind,
+    ca: &CaSource,
 ) -> (String, Vec<String>) {
     if let Err(e) = twin.request.client.check_program().await {
         return (format!("not run: {e}"), vec![format!("twin run: {e}")]);
@@ -193,10 +194,13 @@ async fn run_twin(
         let mock = issuance::start_mock(&twin.request)
             .await
             .map_err(|e| format!("cannot start mock-gandi: {e}"))?;
-        let ca = start_ca(ca_kind, &CaOptions::new(mock.dns_addr()))
+        let ca = ca
+            .acquire(mock.dns_addr())
             .await
             .map_err(|e| format!("cannot start Pebble: {e}"))?;
-        Ok::<_, String>(issuance::run_with(&twin.request, &mock, ca.as_ref()).await)
+        let outcome = issuance::run_with(&twin.request, &mock, ca.backend()).await;
+        ca.release();
+        Ok::<_, String>(outcome)
     }
     .await;
     let outcome = match outcome {
@@ -250,7 +254,6 @@ fn empty_report(scenario: &Scenario) -> ScenarioReport {
 
 /// Runs one scenario in this process's network.
 async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
-    let ca_kind = options.ca;
     let started = Instant::now();
     let result = async {
         // A missing program is this scenario's failure, said in one line, before anything starts.
@@ -258,10 +261,13 @@ async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
         let mock = issuance::start_mock(&scenario.request)
             .await
             .map_err(|e| format!("cannot start mock-gandi: {e}"))?;
-        let ca = start_ca(ca_kind, &CaOptions::new(mock.dns_addr()))
+        let ca = options
+            .ca
+            .acquire(mock.dns_addr())
             .await
             .map_err(|e| format!("cannot start Pebble: {e}"))?;
-        let outcome = issuance::run_with(&scenario.request, &mock, ca.as_ref()).await;
+        let outcome = issuance::run_with(&scenario.request, &mock, ca.backend()).await;
+        ca.release();
         let dns_now = dns_answers(scenario, &mock).await;
         Ok::<_, String>((outcome, dns_now))
     }
@@ -283,7 +289,8 @@ async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
             if options.twin
                 && let Some(twin) = twin::twin_of(scenario)
             {
-                let (summary, differences) = run_twin(&twin, &outcome, &redactor, ca_kind).await;
+                let (summary, differences) =
+                    run_twin(&twin, &outcome, &redactor, &options.ca).await;
                 report.twin = Some(summary);
                 report.failures.extend(differences);
             }

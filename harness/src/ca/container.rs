@@ -213,6 +213,10 @@ impl PebbleContainer {
         text
     }
 
+    async fn log_text(&self) -> String {
+        self.logs().await
+    }
+
     /// The container id.
     pub fn id(&self) -> &str {
         &self.id

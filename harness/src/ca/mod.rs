@@ -8,6 +8,7 @@
 //! Every backend value owns what it started: dropping it stops Pebble and deletes its files.
 
 mod container;
+mod lanes;
 mod process;
 mod tls;
 
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use container::PebbleContainer;
+pub use lanes::{CaLease, CaSource, LaneStats, Lanes};
 pub use process::PebbleProcess;
 
 /// Environment variable naming the Pebble binary for the process backend.
@@ -141,6 +143,10 @@ pub trait CaBackend: Send + Sync + fmt::Debug {
     fn root_pem(&self) -> CaFuture<'_, String>;
     /// Pebble's intermediate (`GET /intermediates/0`, PEM).
     fn intermediate_pem(&self) -> CaFuture<'_, String>;
+    /// One readiness probe: both listeners answer. A lane is checked with it before each use.
+    fn check(&self) -> CaFuture<'_, ()>;
+    /// What Pebble logged so far (the last 64 KiB for a process).
+    fn log(&self) -> CaFuture<'_, String>;
 }
 
 /// Both backends keep their files and addresses in a `run: PebbleRun` field; this writes the
@@ -165,6 +171,12 @@ macro_rules! impl_ca_backend {
             }
             fn intermediate_pem(&self) -> CaFuture<'_, String> {
                 Box::pin(self.run.management_text("/intermediates/0"))
+            }
+            fn check(&self) -> CaFuture<'_, ()> {
+                Box::pin(async move { self.run.probe().await.map_err(CaError::Http) })
+            }
+            fn log(&self) -> CaFuture<'_, String> {
+                Box::pin(async move { Ok(self.log_text().await) })
             }
         }
     };

@@ -165,6 +165,10 @@ impl PebbleProcess {
     pub fn output(&self) -> String {
         self.output.text()
     }
+
+    async fn log_text(&self) -> String {
+        self.output()
+    }
 }
 
 super::impl_ca_backend!(PebbleProcess, CaKind::Process);
