@@ -589,32 +589,28 @@ struct Run {
     killed_by: Vec<Expectation>,
 }
 
-fn run(
-    s: &Scenario,
-    text: &str,
-    runtime: &tokio::runtime::Runtime,
-) -> Result<ScenarioReport, Failed> {
+fn run(s: &Scenario, text: &str, shared: &common::Shared) -> Result<ScenarioReport, Failed> {
     let scenario = Scenario::parse(&s.path, text)
         .map_err(|e| Failed::from(format!("a mutant is not a valid scenario: {e}\n{text}")))?;
-    Ok(runtime.block_on(run_scenario_with(
+    Ok(shared.runtime.block_on(run_scenario_with(
         &scenario,
         RunOptions {
-            ca: CaKind::Process,
+            ca: shared.ca(CaKind::Process),
             twin: false,
         },
     )))
 }
 
-fn mutate(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
+fn mutate(path: &Path, shared: &common::Shared) -> Result<(), Failed> {
     let s = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
-    if !common::ready(&s, CaKind::Process, runtime) {
+    if !common::ready(&s, CaKind::Process, &shared.runtime) {
         return Ok(());
     }
     let base: Table = s
         .source
         .parse()
         .map_err(|e| Failed::from(format!("{}: {e}", s.path.display())))?;
-    let unmutated = run(&s, &s.source, runtime)?;
+    let unmutated = run(&s, &s.source, shared)?;
     if !unmutated.passed {
         return Err(format!(
             "{}: the unmutated scenario must pass first:\n{}",
@@ -641,7 +637,7 @@ fn mutate(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> 
         let mut t = base.clone();
         (m.edit)(&mut t);
         let text = toml::to_string(&t).map_err(|e| Failed::from(e.to_string()))?;
-        let report = run(&s, &text, runtime)?;
+        let report = run(&s, &text, shared)?;
         if !report.passed && report.unmet.is_empty() {
             return Err(format!(
                 "{}: the mutant \"{}\" did not run: {}",

@@ -23,7 +23,8 @@ fn ca_kind() -> CaKind {
         .unwrap_or(CaKind::Auto)
 }
 
-fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed> {
+fn run_one(path: &Path, shared: &common::Shared) -> Result<(), Failed> {
+    let runtime = &shared.runtime;
     let scenario = Scenario::load(path).map_err(|e| Failed::from(e.to_string()))?;
     // A sandbox holds Pebble as a process: the container backend cannot be inside it.
     let kind = if scenario.request.network == Network::Sandbox {
@@ -46,7 +47,13 @@ fn run_one(path: &Path, runtime: &tokio::runtime::Runtime) -> Result<(), Failed>
         },
         None => false,
     };
-    let report = runtime.block_on(run_scenario_with(&scenario, RunOptions { ca: kind, twin }));
+    let report = runtime.block_on(run_scenario_with(
+        &scenario,
+        RunOptions {
+            ca: shared.ca(kind),
+            twin,
+        },
+    ));
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);

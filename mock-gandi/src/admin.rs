@@ -45,8 +45,32 @@ async fn not_found() -> Response {
     )
 }
 
+/// The state as JSON, streamed from one snapshot (never built whole in memory).
 async fn state(State(app): State<AppState>) -> Response {
-    axum::Json(app.store.snapshot()).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::new(Chunks(app.store.snapshot_json())),
+    )
+        .into_response()
+}
+
+/// A body that writes each chunk when the connection asks for the next.
+struct Chunks(crate::store::StateJson);
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(
+            self.0
+                .next()
+                .map(|chunk| Ok(hyper::body::Frame::data(Bytes::from(chunk)))),
+        )
+    }
 }
 
 /// Adds a seed (TOML or JSON) to the current state.

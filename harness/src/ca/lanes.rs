@@ -201,6 +201,11 @@ impl Lanes {
         })
     }
 
+    /// The backend kind of every lane of the set.
+    pub fn kind(&self) -> CaKind {
+        self.kind
+    }
+
     pub fn stats(&self) -> LaneStats {
         LaneStats {
             started: self.started.load(Ordering::Relaxed),

@@ -10,10 +10,11 @@ mod lag;
 mod legacy;
 mod rate;
 mod seed;
+mod state_json;
 pub mod types;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -29,6 +30,7 @@ pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
     SeedError, SeedRecord,
 };
+pub use state_json::StateJson;
 pub use types::{DEFAULT_TTL, Fqdn, Invalid, MAX_TTL, MIN_TTL, RecordType, RelName};
 use types::{check_ttl, normalize_value};
 
@@ -241,11 +243,16 @@ impl State {
     }
 }
 
-/// The store. A std `Mutex` is enough: every critical section is a few map operations, it is
-/// never held across an `.await`, and DNS and HTTP tasks need one consistent view.
+/// The store: the current state as an immutable snapshot (`Arc<State>`). A reader takes the
+/// snapshot (the lock is held only to copy the `Arc`) and reads it without holding anything,
+/// so DNS, GET handlers and `/_mock/state` never keep a writer waiting, and a long reader
+/// (a streamed `/_mock/state`) sees one consistent state. A writer changes the state in place
+/// when no reader holds it (the usual case), else builds the next snapshot from a copy
+/// (copy-on-write); writers take turns under the lock, so every write is atomic for DNS and
+/// every API.
 #[derive(Debug)]
 pub struct ZoneStore {
-    state: Mutex<State>,
+    state: Mutex<Arc<State>>,
     initial: Seed,
     /// Where `ns1.mock-gandi.test.` and `ns2.mock-gandi.test.` point (the DNS listener's
     /// address, set by the handle), so that a client's check of the authoritative nameservers
@@ -284,7 +291,7 @@ impl ZoneStore {
             std::sync::atomic::AtomicBool::new(!state.dns_faults.is_empty()),
         );
         Self {
-            state: Mutex::new(state),
+            state: Mutex::new(Arc::new(state)),
             initial: seed,
             nameserver_ip: std::sync::OnceLock::new(),
             lag: Mutex::new(lag),
@@ -317,28 +324,39 @@ impl ZoneStore {
         self.nameserver_ip.get().copied()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Arc<State>> {
         // A panic while holding the lock cannot leave a half-applied change that matters more
         // than stopping every later request, so a poisoned lock is used as it is.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reads the state.
+    /// The current state, to read without holding any lock.
+    pub fn current(&self) -> Arc<State> {
+        self.lock().clone()
+    }
+
+    /// Reads the state (a snapshot: writers go on meanwhile).
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&self.lock())
+        f(&self.current())
     }
 
     /// Changes the state; the change is atomic for DNS and every API.
     pub fn write<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = Arc::make_mut(&mut guard);
         state.generation += 1;
-        let result = f(&mut state);
+        let result = f(state);
         if self.lagging.load(std::sync::atomic::Ordering::SeqCst)
             && let Some(lagging) = self.lag_lock().as_mut()
         {
             lagging.written(std::time::Instant::now(), state.clone());
         }
         result
+    }
+
+    /// The state under the lock, to change in place (copied first if a reader holds it).
+    fn lock_mut(&self) -> StateGuard<'_> {
+        StateGuard(self.lock())
     }
 
     fn lag_lock(&self) -> std::sync::MutexGuard<'_, Option<lag::Lagging>> {
@@ -356,7 +374,7 @@ impl ZoneStore {
             .propagation
             .clone()
             .map(|p| lag::Lagging::new(p, fresh.clone()));
-        *state = fresh;
+        *state = Arc::new(fresh);
         self.refresh_flags(&state);
     }
 
@@ -366,7 +384,7 @@ impl ZoneStore {
         self.write(|s| s.apply_seed(seed));
         let state = self.lock();
         if let Some(propagation) = &seed.propagation {
-            *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), state.clone()));
+            *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), State::clone(&state)));
         }
         self.refresh_flags(&state);
     }
@@ -376,7 +394,7 @@ impl ZoneStore {
         if !self.lagging.load(std::sync::atomic::Ordering::SeqCst) {
             return self.read(f);
         }
-        let state = self.lock();
+        let state = self.current();
         let mut lag = self.lag_lock();
         let Some(lagging) = lag.as_mut() else {
             return f(&state);
@@ -396,7 +414,7 @@ impl ZoneStore {
 
     /// Arms more fault rules after the others (`POST /_mock/faults`); returns their numbers.
     pub fn add_faults(&self, rules: Vec<FaultRule>) -> std::ops::Range<usize> {
-        let mut state = self.lock();
+        let mut state = self.lock_mut();
         let first = state.faults.len() + 1;
         state.faults.extend(rules.into_iter().map(ArmedFault::new));
         first..state.faults.len() + 1
@@ -404,12 +422,12 @@ impl ZoneStore {
 
     /// Disarms every fault rule (`DELETE /_mock/faults`); the journal keeps what fired.
     pub fn clear_faults(&self) {
-        self.lock().faults.clear();
+        self.lock_mut().faults.clear();
     }
 
     /// Arms more DNS fault rules after the others (`POST /_mock/dns/faults`).
     pub fn add_dns_faults(&self, rules: Vec<DnsFaultRule>) -> std::ops::Range<usize> {
-        let mut state = self.lock();
+        let mut state = self.lock_mut();
         let first = state.dns_faults.len() + 1;
         state.dns_faults.extend(rules.into_iter().map(Armed::new));
         self.refresh_flags(&state);
@@ -418,7 +436,7 @@ impl ZoneStore {
 
     /// Disarms every DNS fault rule (`DELETE /_mock/dns/faults`).
     pub fn clear_dns_faults(&self) {
-        let mut state = self.lock();
+        let mut state = self.lock_mut();
         state.dns_faults.clear();
         self.refresh_flags(&state);
     }
@@ -459,9 +477,32 @@ impl ZoneStore {
         })
     }
 
-    /// A JSON picture of everything, secrets redacted (`GET /_mock/state`).
+    /// A JSON picture of everything, secrets redacted.
     pub fn snapshot(&self) -> serde_json::Value {
         self.read(State::snapshot)
+    }
+
+    /// The same picture as bytes, a few hundred domains at a time, from one snapshot
+    /// (`GET /_mock/state`, streamed).
+    pub fn snapshot_json(&self) -> StateJson {
+        StateJson::new(self.current())
+    }
+}
+
+/// The locked state, changed in place through `DerefMut` (copy-on-write when a reader holds
+/// the snapshot).
+struct StateGuard<'a>(std::sync::MutexGuard<'a, Arc<State>>);
+
+impl std::ops::Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        Arc::make_mut(&mut self.0)
     }
 }
 
@@ -880,6 +921,16 @@ impl State {
     }
 
     fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "organizations": self.organizations_json(),
+            "domains": self.domains.values().collect::<Vec<_>>(),
+            "zones": self.zones.values().collect::<Vec<_>>(),
+            "credentials": self.credentials_json(),
+        })
+    }
+
+    /// Every organization named by a domain or a credential, with its id.
+    fn organizations_json(&self) -> Vec<serde_json::Value> {
         let orgs: std::collections::BTreeSet<&String> = self
             .domains
             .values()
@@ -890,20 +941,22 @@ impl State {
                     .filter_map(|c| c.organization.as_ref()),
             )
             .collect();
-        serde_json::json!({
-            "organizations": orgs.iter().map(|o| serde_json::json!({"name": o, "id": organization_uuid(o)})).collect::<Vec<_>>(),
-            "domains": self.domains.values().collect::<Vec<_>>(),
-            "zones": self.zones.values().collect::<Vec<_>>(),
-            "credentials": self.credentials.iter().map(|c| serde_json::json!({
-                "kind": c.kind.as_str(),
-                "secret": c.redacted(),
-                "organization": c.organization,
-                "domains": c.domains,
-                "read": c.read,
-                "write": c.write,
-                "expires": c.expires.and_then(|e| e.format(&time::format_description::well_known::Rfc3339).ok()),
-            })).collect::<Vec<_>>(),
-        })
+        orgs.iter()
+            .map(|o| serde_json::json!({"name": o, "id": organization_uuid(o)}))
+            .collect()
+    }
+
+    /// The credentials, secrets redacted.
+    fn credentials_json(&self) -> Vec<serde_json::Value> {
+        self.credentials.iter().map(|c| serde_json::json!({
+            "kind": c.kind.as_str(),
+            "secret": c.redacted(),
+            "organization": c.organization,
+            "domains": c.domains,
+            "read": c.read,
+            "write": c.write,
+            "expires": c.expires.and_then(|e| e.format(&time::format_description::well_known::Rfc3339).ok()),
+        })).collect()
     }
 }
 
