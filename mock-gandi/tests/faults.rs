@@ -408,8 +408,7 @@ async fn txt_now(mock: &mock_gandi::MockGandi) -> serde_json::Value {
         .zone_for(&mock_gandi::store::Fqdn::parse("stubber.chat").unwrap())
         .unwrap();
     serde_json::json!(
-        zone.rrsets
-            .iter()
+        zone.rrsets()
             .filter(|r| r.name.to_string() == "_acme-challenge")
             .flat_map(|r| r.values.clone())
             .collect::<Vec<_>>()

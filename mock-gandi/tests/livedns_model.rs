@@ -297,12 +297,11 @@ fn dns_as_model(api: &Api) -> Model {
         .store
         .zone_for(&Fqdn::parse(ZONE).unwrap())
         .expect("the zone is served");
-    view.rrsets
-        .into_iter()
+    view.rrsets()
         .map(|r| {
             (
                 (r.name.as_str().to_string(), r.rtype.as_str().to_string()),
-                (r.ttl, r.values),
+                (r.ttl, r.values.clone()),
             )
         })
         .collect()

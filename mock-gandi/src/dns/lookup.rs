@@ -273,8 +273,7 @@ pub(super) fn resolve(view: &ZoneView, qname: &[Label], qtype: u16) -> Resolutio
 impl<'a> Zone<'a> {
     fn new(view: &'a ZoneView) -> Self {
         let sets = view
-            .rrsets
-            .iter()
+            .rrsets()
             .map(|s| {
                 let rel = if s.name.is_apex() {
                     Vec::new()

@@ -64,18 +64,18 @@ pub(crate) struct Lagging {
 
 impl Lagging {
     /// A lag starting from `now_visible` (what DNS serves until the next write is due).
-    pub fn new(propagation: Propagation, now_visible: State) -> Self {
+    pub fn new(propagation: Propagation, now_visible: Arc<State>) -> Self {
         Self {
             propagation,
-            visible: Arc::new(now_visible),
+            visible: now_visible,
             pending: VecDeque::new(),
         }
     }
 
     /// A write left `state` at `now`: DNS serves it from `now` plus the delay.
-    pub fn written(&mut self, now: Instant, state: State) {
+    pub fn written(&mut self, now: Instant, state: Arc<State>) {
         let due = now + Duration::from_millis(self.propagation.delay_ms);
-        self.pending.push_back((due, Arc::new(state)));
+        self.pending.push_back((due, state));
     }
 
     /// The state DNS serves at `now`.

@@ -269,12 +269,36 @@ pub struct ZoneStore {
 /// The zone of the nameservers every served zone names.
 pub const NAMESERVER_ZONE: &str = "mock-gandi.test";
 
-/// What the DNS server needs of one zone, copied out of the store at query time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the DNS server needs of one zone at query time: a LiveDNS zone's rrsets read in place
+/// from the snapshot, or sets built for the query (a legacy zone's records grouped, the
+/// nameservers' zone).
+#[derive(Debug, Clone)]
 pub struct ZoneView {
     pub apex: Fqdn,
     pub serial: u32,
-    pub rrsets: Vec<RrSet>,
+    source: ViewSource,
+}
+
+#[derive(Debug, Clone)]
+enum ViewSource {
+    Live(Arc<State>),
+    Built(Vec<RrSet>),
+}
+
+impl ZoneView {
+    /// The zone's rrsets.
+    pub fn rrsets(&self) -> impl Iterator<Item = &RrSet> {
+        let (live, built) = match &self.source {
+            ViewSource::Live(state) => (
+                state.domains.get(&self.apex).map(|d| d.rrsets.values()),
+                None,
+            ),
+            ViewSource::Built(sets) => (None, Some(sets.iter())),
+        };
+        live.into_iter()
+            .flatten()
+            .chain(built.into_iter().flatten())
+    }
 }
 
 impl ZoneStore {
@@ -282,6 +306,7 @@ impl ZoneStore {
     pub fn new(seed: Seed) -> Self {
         let mut state = State::empty();
         state.apply_seed(&seed);
+        let state = Arc::new(state);
         let lag = seed
             .propagation
             .clone()
@@ -291,7 +316,7 @@ impl ZoneStore {
             std::sync::atomic::AtomicBool::new(!state.dns_faults.is_empty()),
         );
         Self {
-            state: Mutex::new(Arc::new(state)),
+            state: Mutex::new(state),
             initial: seed,
             nameserver_ip: std::sync::OnceLock::new(),
             lag: Mutex::new(lag),
@@ -349,7 +374,8 @@ impl ZoneStore {
         if self.lagging.load(std::sync::atomic::Ordering::SeqCst)
             && let Some(lagging) = self.lag_lock().as_mut()
         {
-            lagging.written(std::time::Instant::now(), state.clone());
+            // The lag shares this snapshot; the next write copies it.
+            lagging.written(std::time::Instant::now(), guard.clone());
         }
         result
     }
@@ -369,12 +395,13 @@ impl ZoneStore {
         fresh.apply_seed(&self.initial);
         let mut state = self.lock();
         fresh.generation = state.generation + 1;
+        let fresh = Arc::new(fresh);
         *self.lag_lock() = self
             .initial
             .propagation
             .clone()
             .map(|p| lag::Lagging::new(p, fresh.clone()));
-        *state = Arc::new(fresh);
+        *state = fresh;
         self.refresh_flags(&state);
     }
 
@@ -384,20 +411,20 @@ impl ZoneStore {
         self.write(|s| s.apply_seed(seed));
         let state = self.lock();
         if let Some(propagation) = &seed.propagation {
-            *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), State::clone(&state)));
+            *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), state.clone()));
         }
         self.refresh_flags(&state);
     }
 
-    /// The state DNS serves for `name`: an older one while a change to its zone propagates.
-    fn dns_view<R>(&self, name: &Fqdn, f: impl Fn(&State) -> Option<R>) -> Option<R> {
-        if !self.lagging.load(std::sync::atomic::Ordering::SeqCst) {
-            return self.read(f);
-        }
+    /// The snapshot DNS serves for `name`: an older one while a change to its zone propagates.
+    fn dns_state(&self, name: &Fqdn) -> Arc<State> {
         let state = self.current();
+        if !self.lagging.load(std::sync::atomic::Ordering::SeqCst) {
+            return state;
+        }
         let mut lag = self.lag_lock();
         let Some(lagging) = lag.as_mut() else {
-            return f(&state);
+            return state;
         };
         let lagged = lagging.visible(std::time::Instant::now());
         // The zone's apex, now or as DNS last saw it.
@@ -406,9 +433,9 @@ impl ZoneStore {
             .or_else(|| lagged.domain_holding(name))
             .map(|d| d.fqdn.clone());
         if apex.is_some_and(|apex| lagging.covers(&apex)) {
-            f(&lagged)
+            lagged
         } else {
-            f(&state)
+            state
         }
     }
 
@@ -444,8 +471,7 @@ impl ZoneStore {
     /// The zone that holds `name` (longest match), as DNS serves it: LiveDNS rrsets for a
     /// `livedns` domain, the active version of its zone for a `legacy` one.
     pub fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
-        self.dns_view(name, |s| s.zone_for(name))
-            .or_else(|| self.nameserver_zone(name))
+        State::zone_for(&self.dns_state(name), name).or_else(|| self.nameserver_zone(name))
     }
 
     /// `mock-gandi.test.`, when a nameserver address is set and no seeded domain holds the
@@ -473,7 +499,7 @@ impl ZoneStore {
         Some(ZoneView {
             apex,
             serial: self.read(|s| (s.generation % u64::from(u32::MAX)) as u32),
-            rrsets,
+            source: ViewSource::Built(rrsets),
         })
     }
 
@@ -653,22 +679,24 @@ impl State {
         }
     }
 
-    fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
-        let domain = self.domain_holding(name)?;
-        let rrsets = match domain.dns {
-            DnsMode::Livedns => domain.rrsets.values().cloned().collect(),
-            DnsMode::Legacy => self
-                .zones
-                .get(&domain.zone_id)
-                .and_then(|z| z.versions.get(&z.active))
-                .map(|records| group_legacy(records))
-                .unwrap_or_default(),
+    fn zone_for(this: &Arc<State>, name: &Fqdn) -> Option<ZoneView> {
+        let domain = this.domain_holding(name)?;
+        let source = match domain.dns {
+            // The snapshot's own rrsets, read in place (no copy per query).
+            DnsMode::Livedns => ViewSource::Live(this.clone()),
+            DnsMode::Legacy => ViewSource::Built(
+                this.zones
+                    .get(&domain.zone_id)
+                    .and_then(|z| z.versions.get(&z.active))
+                    .map(|records| group_legacy(records))
+                    .unwrap_or_default(),
+            ),
         };
         Some(ZoneView {
             apex: domain.fqdn.clone(),
             // Serials wrap like real ones; a mock never writes 2^32 times.
-            serial: (self.generation % u64::from(u32::MAX)) as u32,
-            rrsets,
+            serial: (this.generation % u64::from(u32::MAX)) as u32,
+            source,
         })
     }
 
@@ -1077,7 +1105,7 @@ permissions = ["dns:read"]
         let s = store();
         let view = s.zone_for(&f("www.stubber.chat")).unwrap();
         assert_eq!(view.apex, f("stubber.chat"));
-        assert_eq!(view.rrsets.len(), 1);
+        assert_eq!(view.rrsets().count(), 1);
         assert!(s.zone_for(&f("example.org")).is_none());
     }
 
@@ -1096,8 +1124,8 @@ permissions = ["dns:read"]
             .unwrap()
         });
         let view = s.zone_for(&f("old.example")).unwrap();
-        assert_eq!(view.rrsets.len(), 1);
-        assert_eq!(view.rrsets[0].name, n("www"));
+        assert_eq!(view.rrsets().count(), 1);
+        assert_eq!(view.rrsets().next().unwrap().name, n("www"));
     }
 
     #[test]
