@@ -124,18 +124,20 @@ impl State {
     pub fn legacy_zone(&self, id: i64) -> Result<&LegacyZone, LegacyError> {
         zone_key(id)
             .and_then(|k| self.zones.get(&k))
+            .map(|z| &**z)
             .ok_or(LegacyError::UnknownZone(id))
     }
 
     fn legacy_zone_mut(&mut self, id: i64) -> Result<&mut LegacyZone, LegacyError> {
         zone_key(id)
             .and_then(|k| self.zones.get_mut(&k))
+            .map(std::sync::Arc::make_mut)
             .ok_or(LegacyError::UnknownZone(id))
     }
 
     /// Every zone, by id.
     pub fn legacy_zones(&self) -> impl Iterator<Item = &LegacyZone> {
-        self.zones.values()
+        self.zones.values().map(|z| &**z)
     }
 
     /// How many domains point at zone `id`.
@@ -222,7 +224,7 @@ impl State {
             })
             .collect();
         if let Some(z) = self.zones.get_mut(&id) {
-            z.versions.insert(1, copied);
+            std::sync::Arc::make_mut(z).versions.insert(1, copied);
         }
         Ok(id)
     }
@@ -232,7 +234,7 @@ impl State {
     pub fn legacy_set_zone(&mut self, fqdn: &str, zone: i64) -> Result<&Domain, LegacyError> {
         let zone_id = self.legacy_zone(zone)?.id;
         let key = self.legacy_domain(fqdn)?.fqdn.clone();
-        let domain = self.domains.get_mut(&key).expect("found above");
+        let domain = std::sync::Arc::make_mut(self.domains.get_mut(&key).expect("found above"));
         domain.zone_id = zone_id;
         Ok(domain)
     }

@@ -171,8 +171,10 @@ pub enum Need {
 /// operations in its own file (`impl State` blocks) and run them atomically.
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    pub(crate) domains: BTreeMap<Fqdn, Domain>,
-    pub(crate) zones: BTreeMap<u64, LegacyZone>,
+    /// Each domain and each legacy zone behind its own `Arc`: a new snapshot shares every one
+    /// it did not change, and copying the maps copies pointers.
+    pub(crate) domains: BTreeMap<Fqdn, Arc<Domain>>,
+    pub(crate) zones: BTreeMap<u64, Arc<LegacyZone>>,
     pub(crate) credentials: Vec<Credential>,
     pub(crate) next_zone_id: u64,
     pub(crate) next_record_id: u64,
@@ -247,9 +249,10 @@ impl State {
 /// snapshot (the lock is held only to copy the `Arc`) and reads it without holding anything,
 /// so DNS, GET handlers and `/_mock/state` never keep a writer waiting, and a long reader
 /// (a streamed `/_mock/state`) sees one consistent state. A writer changes the state in place
-/// when no reader holds it (the usual case), else builds the next snapshot from a copy
-/// (copy-on-write); writers take turns under the lock, so every write is atomic for DNS and
-/// every API.
+/// when no reader holds it (the usual case), else builds the next snapshot from a copy that
+/// shares every domain and legacy zone it does not change (each is behind its own `Arc`);
+/// writers take turns under the lock, so every write is atomic for DNS and every API. This is
+/// also what the propagation lag serves from: the snapshots DNS has not caught up with yet.
 #[derive(Debug)]
 pub struct ZoneStore {
     state: Mutex<Arc<State>>,
@@ -608,13 +611,13 @@ impl State {
             }
         }
         if let Some(zone) = self.zones.get_mut(&zone_id) {
-            zone.versions.insert(1, records);
+            Arc::make_mut(zone).versions.insert(1, records);
         }
         let id = self.next_domain_id;
         self.next_domain_id += 1;
         self.domains.insert(
             d.fqdn.clone(),
-            Domain {
+            Arc::new(Domain {
                 id,
                 fqdn: d.fqdn.clone(),
                 dns: d.dns,
@@ -622,7 +625,7 @@ impl State {
                 rrsets,
                 zone_id,
                 account: d.account,
-            },
+            }),
         );
     }
 
@@ -632,7 +635,7 @@ impl State {
         self.next_zone_id += 1;
         self.zones.insert(
             id,
-            LegacyZone {
+            Arc::new(LegacyZone {
                 id,
                 name: name.to_string(),
                 public: false,
@@ -640,7 +643,7 @@ impl State {
                 versions: BTreeMap::from([(1, Vec::new())]),
                 next_version: 2,
                 date_updated: OffsetDateTime::now_utc(),
-            },
+            }),
         );
         id
     }
@@ -653,16 +656,16 @@ impl State {
 
     /// The domains the account holds.
     pub fn domains(&self) -> impl Iterator<Item = &Domain> {
-        self.domains.values().filter(|d| d.account)
+        self.domains.values().map(|d| &**d).filter(|d| d.account)
     }
 
     /// A domain the account holds.
     pub fn domain(&self, fqdn: &Fqdn) -> Option<&Domain> {
-        self.domains.get(fqdn).filter(|d| d.account)
+        self.domains.get(fqdn).map(|d| &**d).filter(|d| d.account)
     }
 
     pub fn zone(&self, id: u64) -> Option<&LegacyZone> {
-        self.zones.get(&id)
+        self.zones.get(&id).map(|z| &**z)
     }
 
     /// The known domain that `name` lies within (longest match).
@@ -763,6 +766,7 @@ impl State {
     fn livedns_domain_mut(&mut self, fqdn: &Fqdn) -> Result<&mut Domain, StoreError> {
         self.domains
             .get_mut(fqdn)
+            .map(Arc::make_mut)
             .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))
     }
 
@@ -910,16 +914,16 @@ impl State {
         let mut trial = self
             .domains
             .get(fqdn)
-            .cloned()
+            .map(|d| Domain::clone(d))
             .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
         trial.rrsets.retain(|(n, _), _| keep(n));
         let mut scratch = State::default();
-        scratch.domains.insert(fqdn.clone(), trial);
+        scratch.domains.insert(fqdn.clone(), Arc::new(trial));
         for (name, rtype, ttl, values) in items {
             scratch.put_rrset(fqdn, name, rtype, ttl, values)?;
         }
         let done = scratch.domains.remove(fqdn).expect("inserted above");
-        self.livedns_domain_mut(fqdn)?.rrsets = done.rrsets;
+        self.domains.insert(fqdn.clone(), done);
         Ok(())
     }
 
@@ -951,8 +955,8 @@ impl State {
     fn snapshot(&self) -> serde_json::Value {
         serde_json::json!({
             "organizations": self.organizations_json(),
-            "domains": self.domains.values().collect::<Vec<_>>(),
-            "zones": self.zones.values().collect::<Vec<_>>(),
+            "domains": self.domains.values().map(|d| &**d).collect::<Vec<_>>(),
+            "zones": self.zones.values().map(|z| &**z).collect::<Vec<_>>(),
             "credentials": self.credentials_json(),
         })
     }
@@ -1090,6 +1094,46 @@ permissions = ["dns:read"]
             )
             .unwrap(),
         )
+    }
+
+    #[test]
+    fn a_write_under_a_held_snapshot_copies_only_what_it_changes() {
+        let store = store();
+        let before = store.current();
+        store
+            .write(|s| {
+                s.put_rrset(
+                    &f("stubber.chat"),
+                    &n("new"),
+                    RecordType::Txt,
+                    None,
+                    &["\"x\"".to_string()],
+                )
+            })
+            .unwrap();
+        let after = store.current();
+        assert!(!Arc::ptr_eq(&before, &after), "a new snapshot");
+        // The reader's snapshot is unchanged; the changed domain is a new one...
+        assert!(
+            before.domains[&f("stubber.chat")].rrsets.len()
+                < after.domains[&f("stubber.chat")].rrsets.len()
+        );
+        // ...and everything else is shared, not copied.
+        assert!(Arc::ptr_eq(
+            &before.domains[&f("old.example")],
+            &after.domains[&f("old.example")]
+        ));
+        for (id, zone) in &before.zones {
+            assert!(Arc::ptr_eq(zone, &after.zones[id]));
+        }
+        // With no reader holding it, a write changes the snapshot in place.
+        drop(before);
+        let held = Arc::as_ptr(&after);
+        drop(after);
+        store
+            .write(|s| s.delete_name(&f("stubber.chat"), &n("new")))
+            .unwrap();
+        assert_eq!(Arc::as_ptr(&store.current()), held);
     }
 
     fn f(s: &str) -> Fqdn {

@@ -41,7 +41,7 @@ impl StateJson {
 /// Up to [`PER_CHUNK`] values of `map` after `after`, each preceded by a comma unless it is
 /// the very first; returns the chunk and the last key written.
 fn chunk<K: Ord + Clone, V: Serialize>(
-    map: &BTreeMap<K, V>,
+    map: &BTreeMap<K, std::sync::Arc<V>>,
     after: Option<&K>,
 ) -> (Vec<u8>, Option<K>) {
     let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
@@ -52,7 +52,7 @@ fn chunk<K: Ord + Clone, V: Serialize>(
             out.push(b',');
         }
         // Serializing a value of the store into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut out, value);
+        let _ = serde_json::to_writer(&mut out, &**value);
         last = Some(key.clone());
     }
     (out, last)
