@@ -365,6 +365,8 @@ async fn forward_udp(question: &[u8], to: SocketAddr) -> Option<Vec<u8>> {
 async fn relay_tcp(listener: TcpListener, target: Arc<RwLock<Option<SocketAddr>>>) {
     loop {
         let Ok((mut inbound, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
         // No target: the connection is closed unanswered.

@@ -256,7 +256,11 @@ impl State {
 #[derive(Debug)]
 pub struct ZoneStore {
     state: Mutex<Arc<State>>,
-    initial: Seed,
+    /// The state the seed made, for `reset`: the current state shares its domains and zones
+    /// until writes change them, so the seed's data is held once, not kept a second time.
+    initial: Arc<State>,
+    /// The seed's propagation lag, which `reset` starts again.
+    initial_propagation: Option<lag::Propagation>,
     /// Where `ns1.mock-gandi.test.` and `ns2.mock-gandi.test.` point (the DNS listener's
     /// address, set by the handle), so that a client's check of the authoritative nameservers
     /// finds the mock. Unset: those names are outside every zone, like any other.
@@ -314,13 +318,15 @@ impl ZoneStore {
             .propagation
             .clone()
             .map(|p| lag::Lagging::new(p, state.clone()));
+        let initial = state.clone();
         let flags = (
             std::sync::atomic::AtomicBool::new(lag.is_some()),
             std::sync::atomic::AtomicBool::new(!state.dns_faults.is_empty()),
         );
         Self {
             state: Mutex::new(state),
-            initial: seed,
+            initial,
+            initial_propagation: seed.propagation,
             nameserver_ip: std::sync::OnceLock::new(),
             lag: Mutex::new(lag),
             lagging: flags.0,
@@ -394,14 +400,14 @@ impl ZoneStore {
 
     /// Back to the start-up seed (DNS too, at once: a reset is not a write that propagates).
     pub fn reset(&self) {
-        let mut fresh = State::empty();
-        fresh.apply_seed(&self.initial);
+        // The seeded domains and zones are shared as they are; the rules' counters start again.
+        let mut fresh = State::clone(&self.initial);
+        fresh.rearm();
         let mut state = self.lock();
         fresh.generation = state.generation + 1;
         let fresh = Arc::new(fresh);
         *self.lag_lock() = self
-            .initial
-            .propagation
+            .initial_propagation
             .clone()
             .map(|p| lag::Lagging::new(p, fresh.clone()));
         *state = fresh;
@@ -549,6 +555,24 @@ impl State {
             next_domain_id: FIRST_DOMAIN_ID,
             ..Self::default()
         }
+    }
+
+    /// Every fault rule and the rate limit with counts of zero (the same rules).
+    fn rearm(&mut self) {
+        self.faults = self
+            .faults
+            .iter()
+            .map(|a| ArmedFault::new(a.rule.clone()))
+            .collect();
+        self.dns_faults = self
+            .dns_faults
+            .iter()
+            .map(|a| Armed::new(a.rule.clone()))
+            .collect();
+        self.rate_limiter = self
+            .rate_limiter
+            .as_ref()
+            .map(|r| Arc::new(RateLimiter::new(r.limit())));
     }
 
     fn apply_seed(&mut self, seed: &Seed) {
@@ -1134,6 +1158,76 @@ permissions = ["dns:read"]
             .write(|s| s.delete_name(&f("stubber.chat"), &n("new")))
             .unwrap();
         assert_eq!(Arc::as_ptr(&store.current()), held);
+    }
+
+    #[test]
+    fn the_seed_is_held_once_and_reset_returns_to_it() {
+        let store = store();
+        let seeded = store.snapshot();
+        // Before any write the current state is the seeded one itself.
+        assert!(Arc::ptr_eq(&store.current(), &store.initial));
+        store
+            .write(|s| {
+                s.put_rrset(
+                    &f("stubber.chat"),
+                    &n("new"),
+                    RecordType::Txt,
+                    None,
+                    &["\"x\"".to_string()],
+                )
+            })
+            .unwrap();
+        let after = store.current();
+        let (initial, now) = (&store.initial.domains, &after.domains);
+        assert!(Arc::ptr_eq(
+            &initial[&f("old.example")],
+            &now[&f("old.example")]
+        ));
+        assert!(!Arc::ptr_eq(
+            &initial[&f("stubber.chat")],
+            &now[&f("stubber.chat")]
+        ));
+        assert_ne!(store.snapshot(), seeded);
+        store.reset();
+        assert_eq!(store.snapshot(), seeded);
+        let now = store.current();
+        assert!(Arc::ptr_eq(
+            &store.initial.domains[&f("stubber.chat")],
+            &now.domains[&f("stubber.chat")]
+        ));
+        assert!(now.generation > after.generation, "DNS sees a new serial");
+    }
+
+    #[test]
+    fn reset_starts_every_rule_s_count_again() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let store = ZoneStore::new(
+            Seed::from_toml(
+                "[[fault]]\nmethod = \"PUT\"\npath = \"/v5/*\"\ntimes = 1\nstatus = 429\n\
+                 [[dns_fault]]\nname = \"x.example\"\ntimes = 1\ndrop = true\n\
+                 [rate_limit]\nper_minute = 2\n",
+            )
+            .unwrap(),
+        );
+        let used = store.current();
+        used.faults[0].seen.store(5, SeqCst);
+        used.faults[0].fired.store(1, SeqCst);
+        used.dns_faults[0].seen.store(3, SeqCst);
+        store.reset();
+        let now = store.current();
+        assert_eq!(now.faults.len(), 1);
+        assert_eq!(
+            (
+                now.faults[0].seen.load(SeqCst),
+                now.faults[0].fired.load(SeqCst)
+            ),
+            (0, 0)
+        );
+        assert_eq!(now.faults[0].rule, used.faults[0].rule);
+        assert_eq!(now.dns_faults[0].seen.load(SeqCst), 0);
+        let (before, after) = (used.rate_limiter().unwrap(), now.rate_limiter().unwrap());
+        assert!(!Arc::ptr_eq(&before, &after), "a new rate window");
+        assert_eq!(before.limit(), after.limit());
     }
 
     fn f(s: &str) -> Fqdn {

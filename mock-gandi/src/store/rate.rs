@@ -71,6 +71,11 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// The limit it counts against.
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
     pub fn new(limit: RateLimit) -> Self {
         Self {
             limit,
