@@ -1,5 +1,6 @@
 //! How mock-gandi grows with the account: for 1k and 10k domains of 20 rrsets each (100k
-//! with `SCALE_DOMAINS=1000,10000,100000`), a seed generated here, then `mock-gandi serve`:
+//! with `SCALE_DOMAINS=1000,10000,100000`), a seed generated here (as TOML, then the same as
+//! JSON), then `mock-gandi serve`:
 //! the time to its ready line, resident memory idle, `GET /_mock/state` (its size, time and
 //! the memory after it), and DNS answers per query at that size. Loopback only, bounded;
 //! the process is killed at the end of each size.
@@ -12,6 +13,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RRSETS_PER_DOMAIN: usize = 20;
+
+/// The same seed as JSON (`Seed::parse` takes either), built through the TOML one.
+fn seed_json(toml_text: &str) -> String {
+    let seed = mock_gandi::Seed::parse(toml_text).expect("the generated seed parses");
+    serde_json::to_string(&seed).expect("a seed serializes")
+}
 
 fn seed(domains: usize) -> String {
     let mut text = String::with_capacity(domains * RRSETS_PER_DOMAIN * 64);
@@ -111,8 +118,9 @@ fn main() {
         .unwrap_or_else(|| vec![1_000, 10_000]);
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "{:>8} {:>9} {:>10} {:>10} {:>12} {:>9} {:>12} {:>10}",
+        "{:>8} {:>5} {:>9} {:>10} {:>10} {:>12} {:>9} {:>12} {:>10}",
         "domains",
+        "seed",
         "ready s",
         "idle MB",
         "peak MB",
@@ -121,9 +129,15 @@ fn main() {
         "after MB",
         "µs/query"
     );
-    for domains in sizes {
-        let path = dir.path().join(format!("seed-{domains}.toml"));
-        std::fs::write(&path, seed(domains)).unwrap();
+    for (domains, kind) in sizes.iter().flat_map(|&n| [(n, "toml"), (n, "json")]) {
+        let path = dir.path().join(format!("seed-{domains}.{kind}"));
+        let text = seed(domains);
+        let text = if kind == "json" {
+            seed_json(&text)
+        } else {
+            text
+        };
+        std::fs::write(&path, text).unwrap();
         let started = Instant::now();
         let child = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
             .args(["serve", "--seed"])
@@ -156,7 +170,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(300));
         let (after, peak) = memory(pid);
         println!(
-            "{domains:>8} {ready:>9.3} {idle:>10.1} {peak:>10.1} {state_bytes:>12} {state_secs:>9.3} {after:>12.1} {per_query:>10.1}"
+            "{domains:>8} {kind:>5} {ready:>9.3} {idle:>10.1} {peak:>10.1} {state_bytes:>12} {state_secs:>9.3} {after:>12.1} {per_query:>10.1}"
         );
     }
 }
