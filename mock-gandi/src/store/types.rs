@@ -88,9 +88,7 @@ impl Fqdn {
         if !self.is_within(zone) {
             return None;
         }
-        Some(RelName(
-            self.0[..self.0.len() - zone.0.len() - 1].to_string(),
-        ))
+        Some(RelName(self.0[..self.0.len() - zone.0.len() - 1].into()))
     }
 }
 
@@ -114,14 +112,15 @@ impl From<Fqdn> for String {
 }
 
 /// A name relative to a zone: `@` for the apex, else one or more labels (`_acme-challenge`,
-/// `*.www`). Stored lowercase.
+/// `*.www`). Stored lowercase, once: a clone (the rrset map's key, the rrset, a legacy
+/// record) shares the text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct RelName(String);
+pub struct RelName(std::sync::Arc<str>);
 
 impl RelName {
     pub fn apex() -> Self {
-        Self("@".to_string())
+        Self("@".into())
     }
 
     /// A name ending in a dot is absolute and refused here: LiveDNS answers 400 for it.
@@ -147,11 +146,11 @@ impl RelName {
                 format!("'{text}' is not a valid record name"),
             ));
         }
-        Ok(Self(lower))
+        Ok(Self(lower.into()))
     }
 
     pub fn is_apex(&self) -> bool {
-        self.0 == "@"
+        &*self.0 == "@"
     }
 
     pub fn as_str(&self) -> &str {
@@ -183,7 +182,7 @@ impl TryFrom<String> for RelName {
 
 impl From<RelName> for String {
     fn from(value: RelName) -> Self {
-        value.0
+        value.0.to_string()
     }
 }
 
