@@ -27,3 +27,15 @@ pub fn skip_or_fail(what: &str, how_to_get: &str) {
     }
     eprintln!("SKIPPED: {what} is missing: {how_to_get} (set {REQUIRE_ALL_ENV}=1 to fail instead)");
 }
+
+/// Whether Pebble of `kind` can start here; when not, [`skip_or_fail`] with the reason (the
+/// caller returns or goes on to the next kind).
+pub async fn pebble(kind: crate::CaKind) -> bool {
+    match crate::check_available(kind).await {
+        Ok(()) => true,
+        Err(e) => {
+            skip_or_fail(&format!("Pebble ({kind} backend)"), &e.to_string());
+            false
+        }
+    }
+}

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use harness::client::{ClientContext, ClientKind, ProviderName};
 use harness::sandbox::Network;
-use harness::{CaKind, CaOptions, check_available, start_ca};
+use harness::{CaKind, CaOptions, start_ca};
 use mock_gandi::MockGandi;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -139,8 +139,7 @@ async fn issue(provider: ProviderName, domain: &str, route: fn(&str) -> String) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_in_scenarios_go_through_the_proxy_s_host_routing() {
-    if let Err(e) = check_available(CaKind::Process).await {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
+    if !harness::require::pebble(CaKind::Process).await {
         return;
     }
     // Through the proxy, unchanged: issued, every call under Gandi's own host.

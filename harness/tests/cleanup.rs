@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use harness::CaKind;
 use harness::runner::run_scenario;
 use harness::scenario::Scenario;
-use harness::{CaKind, check_available};
 
 fn pebble_children() -> Vec<u32> {
     let me = std::process::id();
@@ -64,8 +64,7 @@ outcome = "failure"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_left_running_after_a_failed_or_timed_out_issuance() {
     for kind in [CaKind::Process, CaKind::Container] {
-        if let Err(e) = check_available(kind).await {
-            harness::require::skip_or_fail(&format!("Pebble ({kind} backend)"), &e.to_string());
+        if !harness::require::pebble(kind).await {
             continue;
         }
         let containers_before = docker_containers_of_ours();

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::{CaKind, check_available};
+use harness::CaKind;
 
 fn harness() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
@@ -80,11 +80,10 @@ fn a_missing_path_is_a_usage_error() {
 
 #[test]
 fn run_reports_passes_and_failures_with_exit_codes_and_reports() {
-    if let Err(e) = tokio::runtime::Runtime::new()
+    if !tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(check_available(CaKind::Process))
+        .block_on(harness::require::pebble(CaKind::Process))
     {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -156,11 +155,10 @@ fn pebble_children_of(pid: u32) -> Vec<u32> {
 
 #[test]
 fn ctrl_c_stops_the_run_and_every_pebble_it_started() {
-    if let Err(e) = tokio::runtime::Runtime::new()
+    if !tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(check_available(CaKind::Process))
+        .block_on(harness::require::pebble(CaKind::Process))
     {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
         return;
     }
     let mut child = harness()
@@ -198,8 +196,7 @@ fn ctrl_c_stops_the_run_and_every_pebble_it_started() {
 
 /// `lego` and certbot as the scenario tests find them, or a skip (a failure in CI).
 fn programs_available(runtime: &tokio::runtime::Runtime, scenarios: &[&str]) -> bool {
-    if let Err(e) = runtime.block_on(check_available(CaKind::Process)) {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
+    if !runtime.block_on(harness::require::pebble(CaKind::Process)) {
         return false;
     }
     for name in scenarios {

@@ -5,23 +5,17 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use harness::CaKind;
 use harness::issuance;
 use harness::runner::run_scenario;
 use harness::scenario::{Outcome, Scenario};
-use harness::{CaKind, check_available};
 
 fn parse(text: &str) -> Scenario {
     Scenario::parse(Path::new("scenarios/test.toml"), text).unwrap()
 }
 
 async fn pebble() -> bool {
-    match check_available(CaKind::Process).await {
-        Ok(()) => true,
-        Err(e) => {
-            harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
-            false
-        }
-    }
+    harness::require::pebble(CaKind::Process).await
 }
 
 /// A command that records the pid of itself and of three descendants (one in the background,

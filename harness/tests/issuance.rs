@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use harness::CaKind;
 use harness::client::ProviderName;
 use harness::issuance::{self, ClientKind, IssuanceRequest};
-use harness::{CaKind, check_available};
 use mock_gandi::Seed;
 
 const PAT: &str = "23e501f7a1b2c3d4e5f60718293a4b5c6d7e960b";
@@ -40,18 +40,8 @@ permissions = {permissions}
     }
 }
 
-async fn available(kind: CaKind) -> bool {
-    match check_available(kind).await {
-        Ok(()) => true,
-        Err(e) => {
-            harness::require::skip_or_fail(&format!("Pebble ({kind} backend)"), &e.to_string());
-            false
-        }
-    }
-}
-
 async fn apex_and_wildcard_issue(kind: CaKind) {
-    if !available(kind).await {
+    if !harness::require::pebble(kind).await {
         return;
     }
     let req = request(
@@ -96,7 +86,7 @@ async fn apex_and_wildcard_issue_through_gandiv5_with_pebble_in_a_container() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_without_write_permission_fails_with_lego_s_text() {
-    if !available(CaKind::Process).await {
+    if !harness::require::pebble(CaKind::Process).await {
         return;
     }
     let req = request(&["stubber.chat"], r#"["dns:read"]"#);

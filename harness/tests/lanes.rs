@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use harness::client::{ProviderName, txt_values};
 use harness::issuance::{ClientKind, IssuanceRequest, run_with};
-use harness::{CaKind, CaSource, Lanes, check_available};
+use harness::{CaKind, CaSource, Lanes};
 use mock_gandi::{MockGandi, Seed};
 
 const PAT: &str = "23e501f7a1b2c3d4e5f60718293a4b5c6d7e960b";
@@ -40,16 +40,6 @@ secret = "{PAT}"
     }
 }
 
-async fn available(kind: CaKind) -> bool {
-    match check_available(kind).await {
-        Ok(()) => true,
-        Err(e) => {
-            harness::require::skip_or_fail(&format!("Pebble ({kind} backend)"), &e.to_string());
-            false
-        }
-    }
-}
-
 /// `There are now N accounts in memory`: Pebble's count after its last new account.
 fn accounts_in_memory(log: &str) -> Option<usize> {
     log.lines().rev().find_map(|l| {
@@ -59,7 +49,7 @@ fn accounts_in_memory(log: &str) -> Option<usize> {
 }
 
 async fn back_to_back_on_one_lane(kind: CaKind) {
-    if !available(kind).await {
+    if !harness::require::pebble(kind).await {
         return;
     }
     let lanes = Lanes::new(kind);
@@ -171,7 +161,7 @@ async fn two_scenarios_on_one_container_lane_cannot_see_each_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_lane_and_an_abandoned_one_are_replaced() {
-    if !available(CaKind::Process).await {
+    if !harness::require::pebble(CaKind::Process).await {
         return;
     }
     let lanes = Lanes::new(CaKind::Process);

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use harness::CaKind;
 use harness::sandbox::Network;
 use harness::scenario::Scenario;
-use harness::{CaKind, check_available};
 
 fn harness() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_harness"));
@@ -22,8 +22,7 @@ fn repository() -> PathBuf {
 
 /// Pebble and a sandbox, or a skip (a failure in CI).
 fn sandbox_available(runtime: &tokio::runtime::Runtime) -> bool {
-    if let Err(e) = runtime.block_on(check_available(CaKind::Process)) {
-        harness::require::skip_or_fail("Pebble (process backend)", &e.to_string());
+    if !runtime.block_on(harness::require::pebble(CaKind::Process)) {
         return false;
     }
     if let Err(e) = runtime.block_on(harness::sandbox::check_available()) {

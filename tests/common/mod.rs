@@ -87,8 +87,7 @@ pub fn run_per_scenario(
 pub fn ready(scenario: &Scenario, kind: CaKind, runtime: &tokio::runtime::Runtime) -> bool {
     let sandboxed = scenario.request.network == Network::Sandbox;
     let kind = if sandboxed { CaKind::Process } else { kind };
-    if let Err(e) = runtime.block_on(harness::check_available(kind)) {
-        harness::require::skip_or_fail("Pebble", &e.to_string());
+    if !runtime.block_on(harness::require::pebble(kind)) {
         return false;
     }
     if sandboxed && let Err(e) = runtime.block_on(harness::sandbox::check_available()) {

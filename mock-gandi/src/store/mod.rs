@@ -1120,10 +1120,8 @@ permissions = ["dns:read"]
         )
     }
 
-    #[test]
-    fn a_write_under_a_held_snapshot_copies_only_what_it_changes() {
-        let store = store();
-        let before = store.current();
+    /// One write to `stubber.chat`: a TXT rrset at `new`.
+    fn put_new_txt(store: &ZoneStore) {
         store
             .write(|s| {
                 s.put_rrset(
@@ -1135,6 +1133,13 @@ permissions = ["dns:read"]
                 )
             })
             .unwrap();
+    }
+
+    #[test]
+    fn a_write_under_a_held_snapshot_copies_only_what_it_changes() {
+        let store = store();
+        let before = store.current();
+        put_new_txt(&store);
         let after = store.current();
         assert!(!Arc::ptr_eq(&before, &after), "a new snapshot");
         // The reader's snapshot is unchanged; the changed domain is a new one...
@@ -1166,17 +1171,7 @@ permissions = ["dns:read"]
         let seeded = store.snapshot();
         // Before any write the current state is the seeded one itself.
         assert!(Arc::ptr_eq(&store.current(), &store.initial));
-        store
-            .write(|s| {
-                s.put_rrset(
-                    &f("stubber.chat"),
-                    &n("new"),
-                    RecordType::Txt,
-                    None,
-                    &["\"x\"".to_string()],
-                )
-            })
-            .unwrap();
+        put_new_txt(&store);
         let after = store.current();
         let (initial, now) = (&store.initial.domains, &after.domains);
         assert!(Arc::ptr_eq(
