@@ -14,6 +14,7 @@ use crate::store::Seed;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/health", get(health))
         .route("/state", get(state))
         .route("/seed", post(seed))
         .route("/reset", post(reset))
@@ -39,10 +40,18 @@ fn error(status: StatusCode, text: impl Into<String>) -> Response {
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "unknown admin path; see GET /_mock/state, POST /_mock/seed, POST /_mock/reset, \
+        "unknown admin path; see GET /_mock/health, GET /_mock/state, POST /_mock/seed, POST /_mock/reset, \
          GET|POST|DELETE /_mock/faults, GET|POST|DELETE /_mock/dns/faults, GET|DELETE /_mock/requests, GET|DELETE /_mock/dns/queries, GET /_mock/resolve, \
          GET /_mock/ca.pem",
     )
+}
+
+/// Readiness for container health checks and CI services: every listener is bound before the
+/// direct one answers, so an answer here means the mock is ready.
+async fn health(State(app): State<AppState>) -> Response {
+    let (domains, credentials) = app.store.read(|s| (s.domains.len(), s.credentials.len()));
+    axum::Json(json!({ "status": "ok", "domains": domains, "credentials": credentials }))
+        .into_response()
 }
 
 /// The state as JSON, streamed from one snapshot (never built whole in memory).

@@ -19,6 +19,7 @@ mod dns;
 mod faults;
 pub mod journal;
 mod livedns;
+pub mod replay;
 mod server;
 mod state;
 pub mod xmlrpc;

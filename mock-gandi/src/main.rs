@@ -23,31 +23,80 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the API, DNS and proxy listeners.
-    Serve {
-        /// Seed file (TOML) the store starts with and returns to on reset.
+    Serve(Serve),
+    /// Replay recorded exchanges with the real Gandi (vcrpy cassettes, HAR, JSON lines; files
+    /// or folders) against a fresh mock each, and print per exchange `same` or the difference.
+    /// Exit 1 when any exchange differs.
+    Replay {
+        /// Recordings: files, or folders searched for *.yaml, *.yml, *.har, *.jsonl.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// More known and accepted differences (TOML `[[accept]]` rules, each with a reason),
+        /// after the project's own (recorded/accepted.toml).
         #[arg(long, value_name = "FILE")]
-        seed: Option<PathBuf>,
-        /// Direct HTTP listener (Gandi APIs by path, and /_mock). Port 0: any free port.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-        api: SocketAddr,
-        /// DNS listener, UDP and TCP on the same port.
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-        dns: SocketAddr,
-        /// HTTPS proxy listener (CONNECT to the Gandi hostnames only).
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
-        proxy: SocketAddr,
-        /// Transparent HTTPS listener: TLS straight away, the Gandi host named in SNI (for
-        /// clients whose resolver sends Gandi's names here, e.g. 127.0.0.1:443). Default: none.
-        #[arg(long, value_name = "ADDR")]
-        https: Option<SocketAddr>,
-        /// Address of ns1 and ns2.mock-gandi.test. in DNS (default: the DNS listener's).
-        #[arg(long, value_name = "IP")]
-        ns_ip: Option<std::net::IpAddr>,
-        /// Folder for ca.pem, the CA that signs the proxy's certificates (default: a
-        /// temporary folder removed on exit).
-        #[arg(long, value_name = "DIR")]
-        ca_dir: Option<PathBuf>,
+        accepted: Option<PathBuf>,
+        /// Apply no accepted difference, not even the project's own.
+        #[arg(long)]
+        strict: bool,
+        /// Print only the recordings that differ, and the counts.
+        #[arg(long, short)]
+        quiet: bool,
     },
+    /// Exit 0 when a running mock answers `GET /_mock/health`, 1 otherwise (a container's
+    /// HEALTHCHECK; the image has no curl).
+    Health {
+        /// The mock's direct listener.
+        #[arg(
+            long,
+            value_name = "ADDR",
+            default_value = "127.0.0.1:8080",
+            env = "MOCK_GANDI_HEALTH"
+        )]
+        api: SocketAddr,
+    },
+}
+
+#[derive(clap::Args)]
+struct Serve {
+    /// Seed file (TOML or JSON) the store starts with and returns to on reset.
+    #[arg(long, value_name = "FILE", env = "MOCK_GANDI_SEED")]
+    seed: Option<PathBuf>,
+    /// Direct HTTP listener (Gandi APIs by path, and /_mock). Port 0: any free port;
+    /// 0.0.0.0 to listen on every interface (in a container).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        env = "MOCK_GANDI_API"
+    )]
+    api: SocketAddr,
+    /// DNS listener, UDP and TCP on the same port.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        env = "MOCK_GANDI_DNS"
+    )]
+    dns: SocketAddr,
+    /// HTTPS proxy listener (CONNECT to the Gandi hostnames only).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:0",
+        env = "MOCK_GANDI_PROXY"
+    )]
+    proxy: SocketAddr,
+    /// Transparent HTTPS listener: TLS straight away, the Gandi host named in SNI (for
+    /// clients whose resolver sends Gandi's names here, e.g. 127.0.0.1:443). Default: none.
+    #[arg(long, value_name = "ADDR")]
+    https: Option<SocketAddr>,
+    /// Address of ns1 and ns2.mock-gandi.test. in DNS (default: the DNS listener's).
+    #[arg(long, value_name = "IP")]
+    ns_ip: Option<std::net::IpAddr>,
+    /// Folder for ca.pem, the CA that signs the proxy's certificates (default: a
+    /// temporary folder removed on exit).
+    #[arg(long, value_name = "DIR", env = "MOCK_GANDI_CA_DIR")]
+    ca_dir: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +109,35 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    match run(cli) {
+    let serve = match cli.command {
+        Command::Serve(serve) => serve,
+        Command::Replay {
+            files,
+            accepted,
+            strict,
+            quiet,
+        } => {
+            return match replay(&files, accepted.as_deref(), strict, quiet) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => {
+                    eprintln!("mock-gandi replay: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        // Docker reads 1 as unhealthy (2 is reserved).
+        Command::Health { api } => {
+            return match health(api) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mock-gandi health: {e:#}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+    };
+    match run(serve) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mock-gandi: {e:#}");
@@ -69,8 +146,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    let Command::Serve {
+fn run(serve: Serve) -> anyhow::Result<()> {
+    let Serve {
         seed,
         api,
         dns,
@@ -78,7 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         https,
         ns_ip,
         ca_dir,
-    } = cli.command;
+    } = serve;
     let seed = match seed {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
@@ -124,5 +201,114 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     });
     tracing::info!("stopping");
     mock.stop();
+    Ok(())
+}
+
+/// One `GET /_mock/health` over a plain socket, two seconds at most.
+fn health(api: SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let timeout = std::time::Duration::from_secs(2);
+    let mut stream = std::net::TcpStream::connect_timeout(&api, timeout)
+        .with_context(|| format!("nothing answers on {api}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET /_mock/health HTTP/1.1\r\nHost: {api}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    stream
+        .take(64 * 1024)
+        .read_to_end(&mut answer)
+        .with_context(|| format!("no answer from {api}"))?;
+    let answer = String::from_utf8_lossy(&answer);
+    match answer.lines().next() {
+        Some(status) if status.starts_with("HTTP/1.1 200") => {
+            println!("{}", answer.split("\r\n\r\n").nth(1).unwrap_or_default());
+            Ok(())
+        }
+        status => anyhow::bail!("{api} answered {:?}", status.unwrap_or_default()),
+    }
+}
+
+/// Replays every recording; true when every exchange was answered as recorded.
+fn replay(
+    files: &[PathBuf],
+    accepted: Option<&std::path::Path>,
+    strict: bool,
+    quiet: bool,
+) -> anyhow::Result<bool> {
+    use mock_gandi::replay::{Accepted, replay_file};
+    let base = if strict {
+        Accepted::default()
+    } else {
+        Accepted::builtin()
+    };
+    let accepted = match accepted {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            base.and(
+                Accepted::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            )
+        }
+        None => base,
+    };
+    let mut recordings = Vec::new();
+    for path in files {
+        collect(path, &mut recordings)?;
+    }
+    if recordings.is_empty() {
+        anyhow::bail!("no recording (*.yaml, *.yml, *.har, *.jsonl) in the paths given");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (mut same, mut different, mut accepted_count) = (0, 0, 0);
+    for path in &recordings {
+        let replayed = runtime
+            .block_on(replay_file(path, &accepted))
+            .map_err(anyhow::Error::msg)?;
+        same += replayed.same();
+        different += replayed.different();
+        accepted_count += replayed
+            .verdicts
+            .iter()
+            .filter(|v| v.same() && !v.accepted.is_empty())
+            .count();
+        if !quiet || replayed.different() > 0 {
+            print!("{}", replayed.render());
+        }
+    }
+    println!(
+        "{same} same, {different} different ({} recordings; {accepted_count} same only with accepted differences)",
+        recordings.len()
+    );
+    Ok(different == 0)
+}
+
+/// The recordings under a path: the file itself, or a folder's files by extension, sorted.
+fn collect(path: &std::path::Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if !path.is_dir() {
+        if !path.exists() {
+            anyhow::bail!("{}: no such file", path.display());
+        }
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for entry in entries {
+        let recording = matches!(
+            entry.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "har" | "jsonl" | "ndjson")
+        );
+        if entry.is_dir() || recording {
+            collect(&entry, out)?;
+        }
+    }
     Ok(())
 }
