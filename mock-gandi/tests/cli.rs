@@ -1,7 +1,10 @@
 //! `mock-gandi serve` as a user runs it: a real process, its ready line parsed, HTTP and DNS
 //! spoken to it over sockets, SIGTERM and SIGINT stopping it, a bad seed refused with its line.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::wire::{http, txt_over_udp};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -63,66 +66,6 @@ fn serve(args: &[&str]) -> Serve {
         ready,
         raw: line,
     }
-}
-
-/// A minimal HTTP/1.1 client, as curl would send: one request per connection.
-fn http(
-    api: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String) {
-    let addr = api.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out[9..12].parse().unwrap();
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn txt_over_udp(dns: &str, name: &str) -> (ResponseCode, Vec<String>) {
-    let mut q = Message::query();
-    q.metadata.recursion_desired = true;
-    q.add_query(Query::query(
-        Name::from_ascii(name).unwrap(),
-        RecordType::TXT,
-    ));
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    sock.send_to(&q.to_vec().unwrap(), dns).unwrap();
-    let mut buf = [0u8; 4096];
-    let n = sock.recv(&mut buf).unwrap();
-    let reply = Message::from_vec(&buf[..n]).unwrap();
-    let values = reply
-        .answers
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::TXT(t) => Some(
-                t.txt_data
-                    .iter()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect();
-    (reply.metadata.response_code, values)
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! The authoritative DNS server, over real UDP and TCP packets.
 
+mod common;
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -112,19 +114,7 @@ async fn tcp(addr: SocketAddr, packet: &[u8]) -> Message {
 }
 
 fn txts(m: &Message) -> Vec<String> {
-    let mut out: Vec<String> = m
-        .answers
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::TXT(t) => Some(
-                t.txt_data
-                    .iter()
-                    .map(|s| String::from_utf8_lossy(s).into_owned())
-                    .collect::<String>(),
-            ),
-            _ => None,
-        })
-        .collect();
+    let mut out = common::wire::txt_strings(m);
     out.sort();
     out
 }

@@ -1,6 +1,8 @@
 //! The v4 XML-RPC API through the router (no socket): wire bytes, faults, lego's whole `gandi`
 //! sequence, what DNS would serve after each step, and a reference model of zones and versions.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
@@ -1086,7 +1088,7 @@ mod over_sockets {
     use std::time::Duration;
 
     use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
-    use hickory_proto::rr::{Name, RData, RecordType};
+    use hickory_proto::rr::{Name, RecordType};
     use mock_gandi::MockGandi;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpStream, UdpSocket};
@@ -1143,20 +1145,10 @@ mod over_sockets {
             .expect("DNS answers within 5 s")
             .unwrap();
         let answer = Message::from_vec(&buf[..n]).unwrap();
-        let texts = answer
-            .answers
-            .iter()
-            .filter_map(|r| match &r.data {
-                RData::TXT(t) => Some(
-                    t.txt_data
-                        .iter()
-                        .map(|s| String::from_utf8_lossy(s).into_owned())
-                        .collect::<String>(),
-                ),
-                _ => None,
-            })
-            .collect();
-        (answer.metadata.response_code, texts)
+        (
+            answer.metadata.response_code,
+            common::wire::txt_strings(&answer),
+        )
     }
 
     #[tokio::test]

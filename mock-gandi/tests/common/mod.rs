@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod wire;
+
 use axum::body::Body;
 use http::Request;
 use http_body_util::BodyExt;
