@@ -15,6 +15,8 @@ pub mod store;
 pub use store::{Seed, ZoneStore};
 
 mod admin;
+#[cfg(feature = "container")]
+pub mod container;
 mod dns;
 mod faults;
 pub mod journal;
