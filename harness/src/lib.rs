@@ -18,6 +18,7 @@
 
 mod ca;
 pub mod client;
+pub mod html;
 pub mod http;
 pub mod issuance;
 pub mod report;

@@ -78,6 +78,10 @@ struct RunArgs {
     /// Write a JSON report.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a self-contained HTML report: failures first, each scenario as a sequence
+    /// diagram (client, Gandi API, DNS, CA) with its transcript and client output.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Run every scenario in this network, whatever its file says: proxy (the mock's HTTPS
     /// proxy) or sandbox (a private network namespace where Gandi's names are the mock).
     #[arg(long, value_name = "NETWORK")]
@@ -366,6 +370,12 @@ async fn run(args: RunArgs) -> u8 {
         eprintln!("harness: cannot write {}: {e}", path.display());
         return 2;
     }
+    if let Some(path) = &args.html
+        && let Err(e) = std::fs::write(path, harness::html::render(&reports, elapsed))
+    {
+        eprintln!("harness: cannot write {}: {e}", path.display());
+        return 2;
+    }
     println!("{passed} passed, {failed} failed");
     u8::from(failed > 0)
 }
@@ -384,6 +394,7 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
         )],
         unmet: Vec::new(),
         transcript: String::new(),
+        steps: Vec::new(),
         output: String::new(),
         network: scenario.request.network,
         twin: None,

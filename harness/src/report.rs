@@ -104,6 +104,7 @@ mod tests {
                 vec!["calls[0]".into()]
             },
             transcript: "api:\n".into(),
+            steps: Vec::new(),
             output: "Could not obtain certificates\n".into(),
             network: crate::sandbox::Network::Proxy,
             twin: None,

@@ -33,6 +33,10 @@ pub struct ScenarioReport {
     pub unmet: Vec<String>,
     /// The normalized transcript (empty when the run could not start).
     pub transcript: String,
+    /// The transcript's API calls and DNS questions in the order they happened (the HTML
+    /// report's sequence diagram).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<transcript::Step>,
     /// Everything the client printed, secrets redacted (a program: stdout and stderr).
     pub output: String,
     /// Where the client ran.
@@ -245,6 +249,7 @@ fn empty_report(scenario: &Scenario) -> ScenarioReport {
         failures: Vec::new(),
         unmet: Vec::new(),
         transcript: String::new(),
+        steps: Vec::new(),
         output: String::new(),
         network: scenario.request.network,
         twin: None,
@@ -284,6 +289,7 @@ async fn run_here(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
                 .map(|u| redactor.secrets_only(&u.why))
                 .collect();
             report.transcript = transcript::render(&outcome, &redactor);
+            report.steps = transcript::steps(&outcome, &redactor);
             report.output = redactor.secrets_only(&outcome.output);
             report.client = outcome.client.clone();
             if options.twin

@@ -2,7 +2,8 @@
 //! fault, the DNS questions, and the client's outcome with its error lines. Everything that
 //! changes from run to run (ports, challenge tokens, secrets, zone names with dates, temporary
 //! paths, dates and log timestamps, Pebble's resource ids) is redacted here, in one place, so
-//! that the transcript can be a snapshot.
+//! that the transcript can be a snapshot. [`steps`] are the same lines in the order they
+//! happened, for the HTML report's sequence diagram.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 use mock_gandi::store::CloseAt;
 use mock_gandi::{DnsEntry, RequestEntry};
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 
 use crate::issuance::{Completion, IssuanceOutcome};
 
@@ -187,36 +189,77 @@ pub fn dns_line(q: &DnsEntry) -> String {
     )
 }
 
+/// One API call as the transcript prints it, redacted: its [`call_line`], then how it was
+/// authenticated, the host named through the proxy and the fault rule that answered.
+fn api_entry(r: &RequestEntry, redactor: &Redactor) -> String {
+    let auth = r.auth.unwrap_or("-");
+    // Real clients come through the proxy: the host they named is part of what they did.
+    let via = if r.proxied {
+        format!(", host: {}", r.host)
+    } else {
+        String::new()
+    };
+    // A fault rule of the seed answered instead of the API.
+    let mut fault = r.fault.map(|n| format!(", fault #{n}")).unwrap_or_default();
+    if r.closed == Some(CloseAt::MidBody) {
+        fault.push_str(", closed mid-body");
+    }
+    if r.rate_limited {
+        fault.push_str(", rate limited");
+    }
+    format!(
+        "{} (auth: {auth}{via}{fault})",
+        redactor.apply(&call_line(r))
+    )
+}
+
+/// One DNS question as the transcript prints it, redacted.
+fn dns_entry(q: &DnsEntry, redactor: &Redactor) -> String {
+    redactor.apply(&dns_line(q))
+}
+
+/// One thing the mock saw, as the transcript prints it (the same redacted line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    /// An API call: `domain.info -> fault 500037 (auth: -, host: rpc.gandi.net)`.
+    Api(String),
+    /// A DNS question with its answer: `TXT _acme-challenge.stubber.chat -> NXDOMAIN []`.
+    Dns(String),
+}
+
+/// The transcript's API calls and DNS questions in the order they reached the mock, every
+/// one of them (the transcript keeps DNS as a sorted set): what the HTML report draws as a
+/// sequence diagram. Same lines, same redaction as [`render`].
+pub fn steps(outcome: &IssuanceOutcome, redactor: &Redactor) -> Vec<Step> {
+    let mut timed: Vec<_> = outcome
+        .requests
+        .iter()
+        .map(|r| (r.time, Step::Api(api_entry(r, redactor))))
+        .chain(
+            outcome
+                .dns_queries
+                .iter()
+                .map(|q| (q.time, Step::Dns(dns_entry(q, redactor)))),
+        )
+        .collect();
+    // Stable: entries of the same instant keep their journal order.
+    timed.sort_by_key(|(time, _)| *time);
+    timed.into_iter().map(|(_, step)| step).collect()
+}
+
 /// The transcript of one run.
 pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
     let mut out = format!("client: {}\napi:\n", outcome.client);
     for r in &outcome.requests {
-        let auth = r.auth.unwrap_or("-");
-        // Real clients come through the proxy: the host they named is part of what they did.
-        let via = if r.proxied {
-            format!(", host: {}", r.host)
-        } else {
-            String::new()
-        };
-        // A fault rule of the seed answered instead of the API.
-        let mut fault = r.fault.map(|n| format!(", fault #{n}")).unwrap_or_default();
-        if r.closed == Some(CloseAt::MidBody) {
-            fault.push_str(", closed mid-body");
-        }
-        if r.rate_limited {
-            fault.push_str(", rate limited");
-        }
-        out.push_str(&format!(
-            "  {} (auth: {auth}{via}{fault})\n",
-            redactor.apply(&call_line(r))
-        ));
+        out.push_str(&format!("  {}\n", api_entry(r, redactor)));
     }
     // DNS questions as a sorted set: Pebble asks the same question several times at once,
     // and its transport (UDP or TCP) depends on its version.
     let dns: BTreeSet<String> = outcome
         .dns_queries
         .iter()
-        .map(|q| redactor.apply(&dns_line(q)))
+        .map(|q| dns_entry(q, redactor))
         .collect();
     out.push_str("dns:\n");
     for line in dns {
