@@ -9,6 +9,8 @@
 //! - `dns`: an authoritative DNS server (UDP and TCP on one port) answering from the store.
 //! - `admin`: the `/_mock/...` API, the request and DNS journals.
 //! - [`MockGandi`]: the in-process handle; `mock-gandi serve` is the same thing as a process.
+//! - [`replay`]: recorded real traffic replayed against a fresh mock (`mock-gandi replay`).
+//! - `container` (feature `container`): the mock-gandi image as a testcontainers `Image`.
 
 pub mod store;
 

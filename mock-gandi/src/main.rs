@@ -1,6 +1,7 @@
 //! `mock-gandi serve`: the emulator as a process. Prints one JSON line on stdout when every
 //! listener is ready; logs go to stderr; SIGINT or SIGTERM stop it.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -206,7 +207,7 @@ fn run(serve: Serve) -> anyhow::Result<()> {
 
 /// One `GET /_mock/health` over a plain socket, two seconds at most.
 fn health(api: SocketAddr) -> anyhow::Result<()> {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let timeout = std::time::Duration::from_secs(2);
     let mut stream = std::net::TcpStream::connect_timeout(&api, timeout)
         .with_context(|| format!("nothing answers on {api}"))?;
@@ -265,6 +266,7 @@ fn replay(
         .enable_all()
         .build()?;
     let (mut same, mut different, mut accepted_count) = (0, 0, 0);
+    let mut stdout = std::io::stdout().lock();
     for path in &recordings {
         let replayed = runtime
             .block_on(replay_file(path, &accepted))
@@ -276,15 +278,28 @@ fn replay(
             .iter()
             .filter(|v| v.same() && !v.accepted.is_empty())
             .count();
-        if !quiet || replayed.different() > 0 {
-            print!("{}", replayed.render());
+        if (!quiet || replayed.different() > 0)
+            && !printed(write!(stdout, "{}", replayed.render()))?
+        {
+            return Ok(different == 0);
         }
     }
-    println!(
+    printed(writeln!(
+        stdout,
         "{same} same, {different} different ({} recordings; {accepted_count} same only with accepted differences)",
         recordings.len()
-    );
+    ))?;
     Ok(different == 0)
+}
+
+/// Whether the output is still read: a reader that went away (`| head`) ends the listing
+/// quietly; any other write error is one.
+fn printed(result: std::io::Result<()>) -> anyhow::Result<bool> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("cannot write the report"),
+    }
 }
 
 /// The recordings under a path: the file itself, or a folder's files by extension, sorted.

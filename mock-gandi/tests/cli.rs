@@ -197,3 +197,40 @@ fn serve_with_https_and_ns_ip_adds_the_listener_to_the_ready_line_and_the_addres
     let plain = serve(&[]);
     assert!(plain.ready.get("https").is_none(), "{}", plain.raw);
 }
+
+/// `mock-gandi health` (the container's HEALTHCHECK) exits 0 and prints the health document
+/// when a mock answers, 1 with the reason when nothing does.
+#[test]
+fn health_exits_by_whether_a_mock_answers() {
+    let seed = seed_file();
+    let mock = serve(&["--seed", seed.path().to_str().unwrap()]);
+    let api = mock.ready["api"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://");
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
+        .args(["health", "--api", api])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let health: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["domains"], 1);
+    assert_eq!(health["credentials"], 1);
+
+    // A port nothing listens on: bound, then released.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let out = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
+        .args(["health", "--api", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("nothing answers on {addr}")),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
