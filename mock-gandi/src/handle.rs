@@ -41,6 +41,7 @@ pub struct MockGandiBuilder {
     https: Option<SocketAddr>,
     nameserver_ip: Option<IpAddr>,
     ca_dir: Option<PathBuf>,
+    limits: crate::state::Limits,
 }
 
 impl Default for MockGandiBuilder {
@@ -54,6 +55,7 @@ impl Default for MockGandiBuilder {
             https: None,
             nameserver_ip: None,
             ca_dir: None,
+            limits: crate::state::Limits::default(),
         }
     }
 }
@@ -100,6 +102,15 @@ impl MockGandiBuilder {
     /// 127.0.0.1 when that is unspecified).
     pub fn nameserver_ip(mut self, ip: IpAddr) -> Self {
         self.nameserver_ip = Some(ip);
+        self
+    }
+
+    /// What a client may hold of the mock: connections per listener, time to send a request
+    /// head, body size, DNS-over-TCP idle time (default: [`Limits::default`]).
+    ///
+    /// [`Limits::default`]: crate::Limits
+    pub fn limits(mut self, limits: crate::state::Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -163,6 +174,7 @@ impl MockGandiBuilder {
             ip => ip,
         }));
         let mut state = AppState::new(store);
+        state.limits = self.limits;
         state.ca_pem = Some(Arc::new(ca.cert_pem.clone()));
         let (trigger, shutdown) = Shutdown::new();
         let thread_state = state.clone();
@@ -275,14 +287,19 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
             }
         };
         let router = crate::server::router(state.clone());
-        let mut api_shutdown = shutdown.clone();
-        let api_task = axum::serve(api, router)
-            .with_graceful_shutdown(async move { api_shutdown.wait().await });
+        let limits = state.limits;
+        let api_task = {
+            let shutdown = shutdown.clone();
+            crate::listen::accept_loop("api", api, limits, shutdown.clone(), move |stream| {
+                crate::listen::serve_http(stream, router.clone(), limits, shutdown.clone())
+            })
+        };
         let dns_task = crate::dns::run(
             udp,
             tcp,
             state.store.clone(),
             state.journal.clone(),
+            limits,
             shutdown.clone(),
         );
         let mut grace = shutdown.clone();
@@ -296,15 +313,7 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
         };
         let proxy_task = crate::proxy::run(proxy, state, ca, Entry::Connect, shutdown);
         let all = async {
-            let (api_result, (), (), ()) = tokio::join!(
-                api_task.into_future(),
-                dns_task,
-                proxy_task,
-                https_task
-            );
-            if let Err(e) = api_result {
-                tracing::error!("the API listener stopped: {e}");
-            }
+            tokio::join!(api_task, dns_task, proxy_task, https_task);
         };
         // Open connections get a moment to finish; then the runtime is dropped with them.
         tokio::select! {

@@ -30,8 +30,9 @@ pub mod xmlrpc;
 
 pub use journal::{DnsEntry, Journal, RequestEntry};
 pub use server::{gandi_router, router};
-pub use state::{AppState, Shutdown, ShutdownTrigger};
+pub use state::{AppState, Limits, Shutdown, ShutdownTrigger};
 mod handle;
+mod listen;
 mod proxy;
 mod tls;
 

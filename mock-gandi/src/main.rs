@@ -5,10 +5,11 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use mock_gandi::{MockGandi, Seed};
+use mock_gandi::{Limits, MockGandi, Seed};
 
 #[derive(Parser)]
 #[command(
@@ -98,6 +99,49 @@ struct Serve {
     /// temporary folder removed on exit).
     #[arg(long, value_name = "DIR", env = "MOCK_GANDI_CA_DIR")]
     ca_dir: Option<PathBuf>,
+    /// Connections served at once on each TCP listener; over it, new HTTP connections wait in
+    /// the backlog and new DNS-over-TCP connections are closed.
+    #[arg(long, value_name = "N", default_value = "512", value_parser = count)]
+    max_connections: usize,
+    /// Seconds a client has to send a request head (HTTP and CONNECT); an idle keep-alive
+    /// connection is closed after it.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    header_timeout: Duration,
+    /// Largest request body read, in bytes (LiveDNS and v4; at most 1048576).
+    #[arg(long, value_name = "BYTES", default_value = "1048576", value_parser = body_size)]
+    max_body: usize,
+    /// Seconds a DNS-over-TCP connection may stay without a question.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    dns_tcp_idle: Duration,
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`), at most a day.
+fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds above 0 and at most 86400"
+        )),
+    }
+}
+
+/// A number of connections, 1 to 65536.
+fn count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=65_536).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?} is not a number from 1 to 65536")),
+    }
+}
+
+/// A body size in bytes, 1 to the parser's own bound.
+fn body_size(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=Limits::MAX_BODY).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of bytes from 1 to {}",
+            Limits::MAX_BODY
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -156,6 +200,10 @@ fn run(serve: Serve) -> anyhow::Result<()> {
         https,
         ns_ip,
         ca_dir,
+        max_connections,
+        header_timeout,
+        max_body,
+        dns_tcp_idle,
     } = serve;
     let seed = match seed {
         Some(path) => {
@@ -169,7 +217,13 @@ fn run(serve: Serve) -> anyhow::Result<()> {
         .seed(seed)
         .api_addr(api)
         .dns_addr(dns)
-        .proxy_addr(proxy);
+        .proxy_addr(proxy)
+        .limits(Limits {
+            max_connections,
+            header_timeout,
+            max_body,
+            dns_tcp_idle,
+        });
     if let Some(dir) = ca_dir {
         builder = builder.ca_dir(dir);
     }

@@ -26,11 +26,10 @@ use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
 };
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::journal::{Api, Journal, RequestEntry};
-use crate::state::{AppState, Proxied, Shutdown, request_host};
+use crate::state::{AppState, Limits, Proxied, Shutdown, request_host};
 use crate::tls::MockCa;
 
 /// The hosts the proxy tunnels to, each with the one API (path prefix) it serves
@@ -61,15 +60,8 @@ const HOSTS: &[GandiHost] = &[
 /// A request head longer than this is refused (431). Real CONNECT heads are a few hundred
 /// bytes; the bound keeps a misbehaving client from growing a buffer without end.
 const MAX_HEAD: usize = 8 * 1024;
-/// Time for a client to send its whole CONNECT head; a silent connection is closed after it.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time for the TLS handshake after `200 Connection established`.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time for each request head inside the tunnel; also ends idle keep-alive connections.
-const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections served at once; more wait in the listen backlog rather than exhaust file
-/// descriptors.
-const MAX_CONNECTIONS: usize = 512;
 /// After a refusal, how long unread input is drained before closing: closing a socket with
 /// unread bytes sends a reset, which can destroy the refusal before the client reads it.
 const LINGER: Duration = Duration::from_millis(500);
@@ -107,45 +99,26 @@ pub async fn run(
     state: AppState,
     ca: Arc<MockCa>,
     entry: Entry,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) {
     let router = crate::server::gandi_router(state.clone());
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let permit = tokio::select! {
-            () = shutdown.wait() => break,
-            permit = slots.clone().acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-        };
-        let stream = tokio::select! {
-            () = shutdown.wait() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    // Typically out of file descriptors: pause instead of spinning.
-                    tracing::warn!("proxy: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
+    let limits = state.limits;
+    let what = match entry {
+        Entry::Connect => "proxy",
+        Entry::Sni => "https",
+    };
+    crate::listen::accept_loop(what, listener, limits, shutdown.clone(), |stream| {
         let connection = Connection {
             entry,
             ca: ca.clone(),
             router: router.clone(),
             journal: state.journal.clone(),
             shutdown: shutdown.clone(),
+            limits,
         };
-        tokio::spawn(async move {
-            connection.handle(stream).await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    // Every slot back means every connection has ended.
-    let _ = slots.acquire_many(MAX_CONNECTIONS as u32).await;
+        connection.handle(stream)
+    })
+    .await;
 }
 
 /// What one connection needs.
@@ -155,17 +128,16 @@ struct Connection {
     router: Router,
     journal: Arc<Journal>,
     shutdown: Shutdown,
+    limits: Limits,
 }
 
 impl Connection {
     async fn handle(mut self, stream: TcpStream) {
-        // Responses are small and a client waits for each one: do not let Nagle delay them.
-        let _ = stream.set_nodelay(true);
         let mut shutdown = self.shutdown.clone();
         match self.entry {
             Entry::Connect => {
                 let tunnel = tokio::select! {
-                    tunnel = open_tunnel(stream, &self.ca) => tunnel,
+                    tunnel = open_tunnel(stream, &self.ca, self.limits.header_timeout) => tunnel,
                     () = shutdown.wait() => return,
                 };
                 if let Some((tls, host)) = tunnel {
@@ -204,7 +176,7 @@ impl Connection {
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(REQUEST_HEAD_TIMEOUT);
+            .header_read_timeout(self.limits.header_timeout);
         let connection = builder.serve_connection(TokioIo::new(tls), service);
         tokio::pin!(connection);
         let result = tokio::select! {
@@ -278,6 +250,7 @@ async fn answer(
 async fn open_tunnel(
     stream: TcpStream,
     ca: &MockCa,
+    head_timeout: Duration,
 ) -> Option<(
     impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     &'static GandiHost,
@@ -285,7 +258,7 @@ async fn open_tunnel(
     // A BufReader, not raw reads: the client may send its TLS ClientHello right behind the
     // head; whatever was read past the head stays buffered and goes to the TLS handshake.
     let mut io = tokio::io::BufReader::new(stream);
-    let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut io)).await {
+    let head = match tokio::time::timeout(head_timeout, read_head(&mut io)).await {
         Ok(Ok(head)) => head,
         Ok(Err(HeadError::Closed)) => return None,
         Ok(Err(HeadError::Malformed)) => {

@@ -2,6 +2,7 @@
 //! carries, the host it named, and the shutdown signal. Below every module that serves.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{HeaderMap, Uri};
 use tokio::sync::watch;
@@ -16,6 +17,42 @@ pub struct AppState {
     pub journal: Arc<Journal>,
     /// The PEM of the proxy's CA, served at `/_mock/ca.pem`.
     pub ca_pem: Option<Arc<String>>,
+    /// What one client may hold of the mock.
+    pub limits: Limits,
+}
+
+/// What a client (or a storm of them) may hold of the mock: every bound has a default that no
+/// real client comes near, and `mock-gandi serve` a flag for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once on each TCP listener (API, proxy, HTTPS, DNS over TCP).
+    /// Over it, a new connection waits in the listen backlog (HTTP) or is closed at once (DNS,
+    /// whose clients retry); those already open are served.
+    pub max_connections: usize,
+    /// Time for a client to send a request head (and a CONNECT head on the proxy); an idle
+    /// keep-alive connection is closed after it.
+    pub header_timeout: Duration,
+    /// Largest request body read (LiveDNS and v4), at most [`Limits::MAX_BODY`].
+    pub max_body: usize,
+    /// A DNS-over-TCP connection with no question for this long is closed.
+    pub dns_tcp_idle: Duration,
+}
+
+impl Limits {
+    /// The XML-RPC parser's own bound (`xmlrpc::MAX_BODY_BYTES`, held equal at compile time);
+    /// `max_body` can only be lower.
+    pub const MAX_BODY: usize = 1024 * 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(30),
+            max_body: Self::MAX_BODY,
+            dns_tcp_idle: Duration::from_secs(10),
+        }
+    }
 }
 
 impl AppState {
@@ -24,6 +61,7 @@ impl AppState {
             store: Arc::new(store),
             journal: Arc::new(Journal::default()),
             ca_pem: None,
+            limits: Limits::default(),
         }
     }
 }

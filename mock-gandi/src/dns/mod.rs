@@ -22,18 +22,12 @@ use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::journal::{DnsEntry, Journal};
-use crate::state::Shutdown;
+use crate::state::{Limits, Shutdown};
 use crate::store::{DnsFaultAction, DnsFaultRule, ZoneStore};
 
 /// Tasks receiving on the UDP socket. Each answers in its own loop, with no task per packet;
 /// two keep both runtime workers busy under load.
 const UDP_LOOPS: usize = 2;
-/// TCP connections served at once; more are closed as soon as they are accepted, so the
-/// accept loop never waits.
-const MAX_TCP_CONNECTIONS: usize = 256;
-/// How long a TCP connection may take to send its next query (whole message included) before
-/// it is closed (RFC 7766 §6.2.3 asks for seconds, not minutes).
-const TCP_IDLE: Duration = Duration::from_secs(10);
 /// How long writing one answer may take before the connection is given up.
 const TCP_WRITE: Duration = Duration::from_secs(10);
 
@@ -159,6 +153,7 @@ pub async fn run(
     tcp: TcpListener,
     store: Arc<ZoneStore>,
     journal: Arc<Journal>,
+    limits: Limits,
     shutdown: Shutdown,
 ) {
     let context = Arc::new(Context { store, journal });
@@ -166,7 +161,7 @@ pub async fn run(
     let loops: Vec<_> = (0..UDP_LOOPS)
         .map(|_| tokio::spawn(serve_udp(udp.clone(), context.clone(), shutdown.clone())))
         .collect();
-    serve_tcp(tcp, context, shutdown).await;
+    serve_tcp(tcp, context, limits, shutdown).await;
     for l in loops {
         let _ = l.await;
     }
@@ -210,8 +205,16 @@ async fn serve_udp(socket: Arc<UdpSocket>, context: Arc<Context>, mut shutdown: 
     }
 }
 
-async fn serve_tcp(listener: TcpListener, context: Arc<Context>, mut shutdown: Shutdown) {
-    let permits = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
+/// TCP connections: at most `limits.max_connections` served at once, more closed as soon as
+/// they are accepted (DNS clients retry; the accept loop never waits); one with no question
+/// for `limits.dns_tcp_idle` is closed (RFC 7766 §6.2.3 asks for seconds, not minutes).
+async fn serve_tcp(
+    listener: TcpListener,
+    context: Arc<Context>,
+    limits: Limits,
+    mut shutdown: Shutdown,
+) {
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let for_connections = shutdown.clone();
     let stop = shutdown.wait();
     tokio::pin!(stop);
@@ -235,6 +238,7 @@ async fn serve_tcp(listener: TcpListener, context: Arc<Context>, mut shutdown: S
         tokio::spawn(serve_connection(
             stream,
             context.clone(),
+            limits.dns_tcp_idle,
             for_connections.clone(),
             permit,
         ));
@@ -246,6 +250,7 @@ async fn serve_tcp(listener: TcpListener, context: Arc<Context>, mut shutdown: S
 async fn serve_connection(
     mut stream: TcpStream,
     context: Arc<Context>,
+    idle: Duration,
     mut shutdown: Shutdown,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -253,7 +258,7 @@ async fn serve_connection(
     let stop = shutdown.wait();
     tokio::pin!(stop);
     loop {
-        let next = tokio::time::timeout(TCP_IDLE, read_message(&mut stream));
+        let next = tokio::time::timeout(idle, read_message(&mut stream));
         let packet = tokio::select! {
             () = &mut stop => return,
             read = next => match read {

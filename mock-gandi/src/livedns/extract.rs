@@ -12,9 +12,6 @@ use crate::state::{Proxied, request_host};
 use crate::store::types::{check_ttl, normalize_value};
 use crate::store::{Fqdn, RecordType, RelName};
 
-/// Largest body the mock reads; real clients send a few hundred bytes.
-pub(crate) const BODY_LIMIT: usize = 1024 * 1024;
-
 /// Which resource a path (below the base) names; segments are still percent-encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Target<'a> {
@@ -255,9 +252,10 @@ impl Base {
     }
 }
 
-/// Reads the whole body, refusing more than [`BODY_LIMIT`].
-pub(crate) async fn read_body(body: Body) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, BODY_LIMIT)
+/// Reads the whole body, refusing more than `limit` bytes (`Limits::max_body`; real clients
+/// send a few hundred).
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::TooLarge)
 }

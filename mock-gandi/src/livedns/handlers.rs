@@ -36,7 +36,7 @@ pub(crate) async fn dispatch(app: AppState, generation: Generation, request: Req
     // only after authentication, as before.
     let write = parts.method == Method::POST || parts.method == Method::PUT;
     let body = if write {
-        Some(read_body(body).await)
+        Some(read_body(body, app.limits.max_body).await)
     } else {
         None
     };

@@ -38,15 +38,19 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/xmlrpc", any(endpoint))
 }
 
+// The limit a caller may lower is the parser's own.
+const _: () = assert!(MAX_BODY_BYTES == crate::state::Limits::MAX_BODY);
+
 /// A router serving only the v4 endpoint, with its own state (for tests and embedding).
 pub fn router(state: AppState) -> Router {
     routes().with_state(state)
 }
 
 async fn endpoint(State(state): State<AppState>, body: Body) -> Response {
-    // Read at most one byte past the limit, so an oversized body still gets a fault rather
-    // than a framework error page.
-    let (outcome, sent) = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
+    // A body over the limit (`--max-body`, at most the parser's own) still gets a fault
+    // rather than a framework error page.
+    let limit = state.limits.max_body.min(MAX_BODY_BYTES);
+    let (outcome, sent) = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => (
             handle(&state.store, &bytes),
             Some(String::from_utf8_lossy(&bytes).into_owned()),
@@ -56,8 +60,8 @@ async fn endpoint(State(state): State<AppState>, body: Body) -> Response {
                 method: None,
                 authenticated: false,
                 result: Err(Fault::from(CodecError::TooLarge {
-                    size: MAX_BODY_BYTES + 1,
-                    limit: MAX_BODY_BYTES,
+                    size: limit + 1,
+                    limit,
                 })),
             },
             None,
