@@ -131,11 +131,7 @@ impl MockGandiBuilder {
             .check()
             .map_err(|d| StartError::Seed(SeedError::Duplicate(d)))?;
         let bind = |what, addr| {
-            let l = StdTcpListener::bind(addr).map_err(|source| StartError::Bind {
-                what,
-                addr,
-                source,
-            })?;
+            let l = listen(addr).map_err(|source| StartError::Bind { what, addr, source })?;
             l.set_nonblocking(true)
                 .map_err(|source| StartError::Bind { what, addr, source })?;
             Ok::<_, StartError>(l)
@@ -217,6 +213,22 @@ fn local(
 
 /// Binds TCP and UDP on one port. With port 0 the kernel picks the TCP port, which may be
 /// taken on UDP: try again a few times.
+/// Connections the kernel completes and queues while every slot of a listener is taken
+/// (`Limits::max_connections`): they wait there for their turn instead of their SYN being
+/// dropped and retried seconds later. The kernel caps it at `net.core.somaxconn`.
+const BACKLOG: i32 = 1024;
+
+/// A TCP listener on `addr` with [`BACKLOG`] (std's `bind` gives 128).
+fn listen(addr: SocketAddr) -> std::io::Result<StdTcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    // As std does on Unix: a port in TIME_WAIT from a previous run can be bound again.
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
 fn bind_dns(addr: SocketAddr) -> Result<(StdUdpSocket, StdTcpListener), StartError> {
     let err = |source| StartError::Bind {
         what: "dns",
@@ -225,7 +237,7 @@ fn bind_dns(addr: SocketAddr) -> Result<(StdUdpSocket, StdTcpListener), StartErr
     };
     let mut last = None;
     for _ in 0..20 {
-        let tcp = StdTcpListener::bind(addr).map_err(err)?;
+        let tcp = listen(addr).map_err(err)?;
         let port = tcp.local_addr().map_err(err)?.port();
         match StdUdpSocket::bind(SocketAddr::new(addr.ip(), port)) {
             Ok(udp) => {
