@@ -21,6 +21,8 @@ mod admin;
 pub mod container;
 mod dns;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod journal;
 mod livedns;
 pub mod replay;

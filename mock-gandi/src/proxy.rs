@@ -452,6 +452,25 @@ fn allowed_targets() -> String {
         .join(", ")
 }
 
+/// What the proxy decides for the bytes a client sends first, without the socket: the status
+/// of its answer (200: the tunnel opens), `None` when the bytes end before a head does. The
+/// same reading and judging a connection goes through (the fuzz target and its stand-in).
+pub(crate) async fn decide(bytes: &[u8]) -> Option<u16> {
+    let mut io = bytes;
+    let refusal = match read_head(&mut io).await {
+        Ok(head) => match judge(&head) {
+            Ok(_) => return Some(200),
+            Err(refusal) => refusal,
+        },
+        Err(HeadError::Closed) => return None,
+        Err(HeadError::Malformed) => Refusal::malformed("not an HTTP/1.x request head"),
+        Err(HeadError::TooLarge) => Refusal::too_large(),
+    };
+    // What would go on the wire is built too: it must not fail either.
+    let _ = refusal.bytes();
+    Some(refusal.status)
+}
+
 /// Decides on a complete head: the Gandi host to tunnel to and the client's HTTP version, or
 /// the refusal to send.
 fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
