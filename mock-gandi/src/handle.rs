@@ -106,7 +106,7 @@ impl MockGandiBuilder {
     }
 
     /// What a client may hold of the mock: connections per listener, time to send a request
-    /// head, body size, DNS-over-TCP idle time (default: [`Limits::default`]).
+    /// head, body size, DNS-over-TCP idle time, journal entries (default: [`Limits::default`]).
     ///
     /// [`Limits::default`]: crate::Limits
     pub fn limits(mut self, limits: crate::state::Limits) -> Self {
@@ -171,6 +171,9 @@ impl MockGandiBuilder {
         }));
         let mut state = AppState::new(store);
         state.limits = self.limits;
+        state.journal = Arc::new(crate::journal::Journal::with_capacity(
+            self.limits.journal_entries,
+        ));
         state.ca_pem = Some(Arc::new(ca.cert_pem.clone()));
         let (trigger, shutdown) = Shutdown::new();
         let thread_state = state.clone();

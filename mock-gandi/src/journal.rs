@@ -6,9 +6,10 @@ use std::sync::Mutex;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// Entries kept at most per journal; the oldest go first. Enough for any scenario, and a
-/// bound on memory for a mock left running under load.
-const CAPACITY: usize = 100_000;
+/// Entries kept at most per journal unless told otherwise (`Limits::journal_entries`); the
+/// oldest go first. Enough for any scenario, and a bound on memory for a mock left running
+/// under load.
+pub const CAPACITY: usize = 100_000;
 
 /// Which API generation a request reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -126,27 +127,44 @@ pub struct DnsEntry {
 
 /// Both journals. Interior locking for the same reason as the store: short sections, never
 /// held across an await.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Journal {
     requests: Mutex<Vec<RequestEntry>>,
     dns: Mutex<Vec<DnsEntry>>,
+    capacity: usize,
 }
 
-fn push<T>(list: &Mutex<Vec<T>>, entry: T) {
-    let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
-    if list.len() >= CAPACITY {
-        list.drain(..CAPACITY / 10);
+impl Default for Journal {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY)
     }
-    list.push(entry);
 }
 
 impl Journal {
+    /// A journal keeping the last `capacity` entries of each kind (at least 10): when full,
+    /// the oldest tenth goes.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            requests: Mutex::default(),
+            dns: Mutex::default(),
+            capacity: capacity.max(10),
+        }
+    }
+
+    fn push<T>(&self, list: &Mutex<Vec<T>>, entry: T) {
+        let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
+        if list.len() >= self.capacity {
+            list.drain(..self.capacity / 10);
+        }
+        list.push(entry);
+    }
+
     pub fn record_request(&self, entry: RequestEntry) {
-        push(&self.requests, entry);
+        self.push(&self.requests, entry);
     }
 
     pub fn record_dns(&self, entry: DnsEntry) {
-        push(&self.dns, entry);
+        self.push(&self.dns, entry);
     }
 
     pub fn requests(&self) -> Vec<RequestEntry> {

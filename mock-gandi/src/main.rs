@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the API, DNS and proxy listeners.
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Replay recorded exchanges with the real Gandi (vcrpy cassettes, HAR, JSON lines; files
     /// or folders) against a fresh mock each, and print per exchange `same` or the difference.
     /// Exit 1 when any exchange differs.
@@ -113,6 +113,18 @@ struct Serve {
     /// Seconds a DNS-over-TCP connection may stay without a question.
     #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = seconds)]
     dns_tcp_idle: Duration,
+    /// Entries each journal keeps (API requests, DNS questions); when full, the oldest tenth
+    /// goes.
+    #[arg(long, value_name = "N", default_value = "100000", value_parser = entries)]
+    journal_entries: usize,
+}
+
+/// A number of journal entries, 10 to 10 million.
+fn entries(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (10..=10_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?} is not a number from 10 to 10000000")),
+    }
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`), at most a day.
@@ -155,7 +167,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let serve = match cli.command {
-        Command::Serve(serve) => serve,
+        Command::Serve(serve) => *serve,
         Command::Replay {
             files,
             accepted,
@@ -204,6 +216,7 @@ fn run(serve: Serve) -> anyhow::Result<()> {
         header_timeout,
         max_body,
         dns_tcp_idle,
+        journal_entries,
     } = serve;
     let seed = match seed {
         Some(path) => {
@@ -223,6 +236,7 @@ fn run(serve: Serve) -> anyhow::Result<()> {
             header_timeout,
             max_body,
             dns_tcp_idle,
+            journal_entries,
         });
     if let Some(dir) = ca_dir {
         builder = builder.ca_dir(dir);

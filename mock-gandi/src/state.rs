@@ -36,6 +36,8 @@ pub struct Limits {
     pub max_body: usize,
     /// A DNS-over-TCP connection with no question for this long is closed.
     pub dns_tcp_idle: Duration,
+    /// Entries each journal keeps (requests, DNS questions); the oldest go first.
+    pub journal_entries: usize,
 }
 
 impl Limits {
@@ -51,6 +53,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(30),
             max_body: Self::MAX_BODY,
             dns_tcp_idle: Duration::from_secs(10),
+            journal_entries: crate::journal::CAPACITY,
         }
     }
 }

@@ -72,3 +72,90 @@ pub fn txt_over_udp(dns: &str, name: &str) -> (ResponseCode, Vec<String>) {
     let reply = Message::from_vec(&buf[..n]).unwrap();
     (reply.metadata.response_code, txt_strings(&reply))
 }
+
+/// One keep-alive HTTP/1.1 connection, for clients that send many requests (load and soak):
+/// answers are read by their `Content-Length` (the mock sends one with every body it does not
+/// stream), and the connection is opened again when the mock closed it.
+pub struct KeepAlive {
+    addr: String,
+    stream: Option<std::io::BufReader<TcpStream>>,
+}
+
+impl KeepAlive {
+    /// `api` is `http://HOST:PORT` or `HOST:PORT`.
+    pub fn new(api: &str) -> Self {
+        Self {
+            addr: api.trim_start_matches("http://").to_string(),
+            stream: None,
+        }
+    }
+
+    /// Sends one request; the status and the body. Panics on a broken answer.
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        // A connection the mock closed (its idle timeout) is found on the first write or read;
+        // one more try on a new one.
+        for attempt in 0..2 {
+            if self.stream.is_none() {
+                let s = TcpStream::connect(&self.addr).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                s.set_nodelay(true).unwrap();
+                self.stream = Some(std::io::BufReader::new(s));
+            }
+            match self.exchange(req.as_bytes()) {
+                Some(answer) => return answer,
+                None if attempt == 0 => self.stream = None,
+                None => break,
+            }
+        }
+        panic!("no answer to {method} {path}");
+    }
+
+    fn exchange(&mut self, request: &[u8]) -> Option<(u16, String)> {
+        use std::io::BufRead;
+        let stream = self.stream.as_mut()?;
+        stream.get_mut().write_all(request).ok()?;
+        let mut status_line = String::new();
+        if stream.read_line(&mut status_line).ok()? == 0 {
+            return None;
+        }
+        let status: u16 = status_line.get(9..12)?.parse().ok()?;
+        let mut length = 0usize;
+        let mut close = false;
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).ok()?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':')?;
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().ok()?,
+                "connection" if value.trim().eq_ignore_ascii_case("close") => close = true,
+                _ => {}
+            }
+        }
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body).ok()?;
+        if close {
+            self.stream = None;
+        }
+        Some((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}

@@ -1,0 +1,295 @@
+//! Long runs against `mock-gandi serve` as a process, over real sockets, stopping by
+//! themselves:
+//!
+//! - the soak replays the LiveDNS reference model (`common/model.rs`): random writes, valid
+//!   and not, each status the one the model predicts, the listing and DNS over UDP equal to the
+//!   model, while resident memory and open descriptors are sampled every second; after a
+//!   warm-up they must stay flat. `SOAK_SECS` (default 60) sets its length: `SOAK_SECS=3600
+//!   cargo test -p mock-gandi --release --test soak -- --nocapture` is the hour-long one.
+//! - the load test runs 64 clients at once (`LOAD_CLIENTS`) for `LOAD_SECS` (default 15),
+//!   each writing its own rrset through LiveDNS and reading it back, asking DNS for it, and
+//!   calling the v4 API: no update lost, no unexpected status; throughput and p50/p99 latency
+//!   are printed.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::model::{Model, dns_over_udp, listing_as_model, op_strategy, request, sorted, step};
+use common::wire::{KeepAlive, txt_over_udp};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+const PAT: &str = "0123456789abcdef0123456789abcdef01234567";
+const V4_KEY: &str = "0123456789abcdefghijklmn";
+
+struct Serve {
+    child: Child,
+    api: String,
+    dns: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Serve {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.toml");
+    std::fs::write(
+        &seed,
+        format!(
+            "{}\n[[domain]]\nfqdn = \"stubber.chat\"\n[[domain]]\nfqdn = \"legacy.example\"\ndns = \"legacy\"\n[[credential]]\nkind = \"v4-key\"\nsecret = \"{V4_KEY}\"\n",
+            common::model::SEED
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
+        .arg("serve")
+        .arg("--seed")
+        .arg(&seed)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    Serve {
+        child,
+        api: ready["api"].as_str().unwrap().to_string(),
+        dns: ready["dns"].as_str().unwrap().to_string(),
+    }
+}
+
+fn seconds(var: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
+/// Resident memory (KiB) and open descriptors of a process.
+fn sample(pid: u32) -> (u64, usize) {
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    (rss, fds)
+}
+
+#[test]
+fn soak_the_reference_model_with_flat_memory_and_descriptors() {
+    let length = seconds("SOAK_SECS", 60);
+    // A small journal, so that it is full early and its bound is part of what stays flat.
+    let mock = serve(&["--journal-entries", "2000"]);
+    let pid = mock.child.id();
+    let auth = format!("Bearer {PAT}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let dns = mock.dns.parse().unwrap();
+    let mut client = KeepAlive::new(&mock.api);
+    // The same sequence every run: a fixed generator seed.
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    let ops = op_strategy();
+    let mut model = Model::new();
+    let started = Instant::now();
+    let mut samples: Vec<(Duration, u64, usize)> =
+        vec![(Duration::ZERO, sample(pid).0, sample(pid).1)];
+    let mut next_sample = Duration::from_secs(1);
+    let (mut writes, mut checks) = (0u64, 0u64);
+    while started.elapsed() < length {
+        let op = ops.new_tree(&mut runner).unwrap().current();
+        let expected = step(&mut model, &op);
+        let (method, path, body) = request(&op);
+        let (status, answer) = client.send(method, &format!("/v5/livedns{path}"), &headers, &body);
+        assert_eq!(status, expected, "write {writes} {op:?}: {answer}");
+        writes += 1;
+        let (status, listing) = client.send(
+            "GET",
+            &format!("/v5/livedns/domains/{}/records", common::model::ZONE),
+            &headers,
+            "",
+        );
+        assert_eq!(status, 200);
+        assert_eq!(
+            listing_as_model(&serde_json::from_str(&listing).unwrap()),
+            model,
+            "listing after write {writes}"
+        );
+        if writes.is_multiple_of(20) {
+            assert_eq!(
+                sorted(&dns_over_udp(dns)),
+                sorted(&model),
+                "DNS after write {writes}"
+            );
+            checks += 1;
+        }
+        if started.elapsed() >= next_sample {
+            let (rss, fds) = sample(pid);
+            samples.push((started.elapsed(), rss, fds));
+            next_sample += Duration::from_secs(1);
+        }
+    }
+    let at = |fraction: f64| samples[((samples.len() - 1) as f64 * fraction) as usize];
+    let (warm, middle, end) = (at(0.2), at(0.6), at(1.0));
+    let peak = samples.iter().map(|s| s.1).max().unwrap();
+    eprintln!(
+        "soak: {writes} writes ({} per second), {checks} DNS comparisons in {:?}; resident KiB / \
+         descriptors: start {} / {}, after warm-up {} / {}, middle {} / {}, end {} / {}, peak {peak} KiB",
+        writes / started.elapsed().as_secs().max(1),
+        started.elapsed(),
+        samples[0].1,
+        samples[0].2,
+        warm.1,
+        warm.2,
+        middle.1,
+        middle.2,
+        end.1,
+        end.2,
+    );
+    assert!(
+        end.1 <= warm.1 + 4 * 1024,
+        "memory grew after the warm-up: {} KiB -> {} KiB",
+        warm.1,
+        end.1
+    );
+    assert!(
+        end.2 <= warm.2 + 2,
+        "descriptors grew: {} -> {}",
+        warm.2,
+        end.2
+    );
+}
+
+#[test]
+fn load_many_clients_lose_no_update_and_get_no_unexpected_status() {
+    let length = seconds("LOAD_SECS", 15);
+    let clients: usize = std::env::var("LOAD_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let mock = serve(&[]);
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|i| {
+            let (api, dns) = (mock.api.clone(), mock.dns.clone());
+            std::thread::spawn(move || {
+                let auth = format!("Bearer {PAT}");
+                let headers = [
+                    ("authorization", auth.as_str()),
+                    ("content-type", "application/json"),
+                ];
+                let path = format!("/v5/livedns/domains/stubber.chat/records/load-{i}/TXT");
+                let info = format!(
+                    "<?xml version='1.0'?>\n<methodCall>\n<methodName>domain.info</methodName>\n<params>\n<param>\n<value><string>{V4_KEY}</string></value>\n</param>\n<param>\n<value><string>legacy.example</string></value>\n</param>\n</params>\n</methodCall>\n"
+                );
+                let mut client = KeepAlive::new(&api);
+                let mut latencies: Vec<(&'static str, Duration)> = Vec::new();
+                let mut n = 0u64;
+                while started.elapsed() < length {
+                    n += 1;
+                    let value = format!("v{n}");
+                    let t = Instant::now();
+                    let (status, body) = client.send(
+                        "PUT",
+                        &path,
+                        &headers,
+                        &format!(r#"{{"rrset_values": ["{value}"], "rrset_ttl": 300}}"#),
+                    );
+                    latencies.push(("livedns PUT", t.elapsed()));
+                    assert_eq!(status, 201, "client {i}: {body}");
+                    let t = Instant::now();
+                    let (status, body) = client.send("GET", &path, &headers, "");
+                    latencies.push(("livedns GET", t.elapsed()));
+                    assert_eq!(status, 200, "client {i}: {body}");
+                    let read: serde_json::Value = serde_json::from_str(&body).unwrap();
+                    assert_eq!(
+                        read["rrset_values"],
+                        serde_json::json!([format!("\"{value}\"")]),
+                        "client {i} lost its update {n}"
+                    );
+                    let t = Instant::now();
+                    let (rcode, texts) =
+                        txt_over_udp(&dns, &format!("load-{i}.stubber.chat."));
+                    latencies.push(("dns TXT", t.elapsed()));
+                    assert_eq!(
+                        (rcode, texts),
+                        (hickory_proto::op::ResponseCode::NoError, vec![value.clone()]),
+                        "client {i}: DNS after update {n}"
+                    );
+                    if n.is_multiple_of(4) {
+                        let t = Instant::now();
+                        let (status, body) = client.send(
+                            "POST",
+                            "/xmlrpc/",
+                            &[("content-type", "text/xml")],
+                            &info,
+                        );
+                        latencies.push(("v4 domain.info", t.elapsed()));
+                        assert_eq!(status, 200);
+                        assert!(!body.contains("<fault>"), "client {i}: {body}");
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all: Vec<(&'static str, Duration)> = Vec::new();
+    for w in workers {
+        all.extend(w.join().expect("a client failed"));
+    }
+    let elapsed = started.elapsed();
+    let mut report = format!(
+        "load: {clients} clients, {} requests in {elapsed:.1?} ({:.0} per second)",
+        all.len(),
+        all.len() as f64 / elapsed.as_secs_f64()
+    );
+    for kind in [
+        "livedns PUT",
+        "livedns GET",
+        "dns TXT",
+        "v4 domain.info",
+        "all",
+    ] {
+        let mut l: Vec<Duration> = all
+            .iter()
+            .filter(|(k, _)| kind == "all" || *k == kind)
+            .map(|(_, d)| *d)
+            .collect();
+        l.sort();
+        if l.is_empty() {
+            continue;
+        }
+        let p = |q: f64| l[((l.len() - 1) as f64 * q) as usize];
+        report.push_str(&format!(
+            "\n  {kind}: {} requests, p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+            l.len(),
+            p(0.5),
+            p(0.99),
+            l[l.len() - 1]
+        ));
+    }
+    eprintln!("{report}");
+    assert!(all.len() > clients * 10, "{report}");
+}
