@@ -75,11 +75,12 @@ pub fn connect_head(bytes: &[u8]) -> Option<u16> {
     }
 }
 
-/// One request through the direct listener's router (Gandi APIs and `/_mock`): the status and
+/// One request through the direct listener's router (`mock_gandi::router`, the Gandi APIs and
+/// `/_mock`), built once by the caller: the status and
 /// the body, or `None` when the parts do not make an HTTP request at all (an invalid method,
 /// target or header, which hyper would refuse before any handler).
 pub async fn api_request(
-    state: &AppState,
+    router: &axum::Router,
     method: &[u8],
     target: &str,
     headers: &[(Vec<u8>, Vec<u8>)],
@@ -95,10 +96,7 @@ pub async fn api_request(
         );
     }
     let request = builder.body(Body::from(body)).ok()?;
-    let response = crate::server::router(state.clone())
-        .oneshot(request)
-        .await
-        .ok()?;
+    let response = router.clone().oneshot(request).await.ok()?;
     let status = response.status().as_u16();
     let body = response
         .into_body()
@@ -185,13 +183,16 @@ const PREFIXES: [&str; 4] = ["/v5/livedns/", "/api/v5/", "/xmlrpc/", "/_mock/"];
 /// type, bits 2-4 the method, bits 5-6 the API prefix, bit 7 a reset of the store first), the
 /// rest of the path up to a newline, `name: value` header lines up to an empty line, the body.
 pub fn check_api(data: &[u8]) {
-    static ENV: OnceLock<Option<(tokio::runtime::Runtime, AppState)>> = OnceLock::new();
-    let Some((runtime, state)) = ENV.get_or_init(|| {
+    static ENV: OnceLock<Option<(tokio::runtime::Runtime, AppState, axum::Router)>> =
+        OnceLock::new();
+    let Some((runtime, state, router)) = ENV.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .ok()?;
-        Some((runtime, AppState::new(seeded())))
+        let state = AppState::new(seeded());
+        let router = crate::server::router(state.clone());
+        Some((runtime, state, router))
     }) else {
         return;
     };
@@ -234,7 +235,13 @@ pub fn check_api(data: &[u8]) {
     if choices & 0x80 != 0 {
         state.store.reset();
     }
-    let answer = runtime.block_on(api_request(state, method, &target, &headers, body.to_vec()));
+    let answer = runtime.block_on(api_request(
+        router,
+        method,
+        &target,
+        &headers,
+        body.to_vec(),
+    ));
     if let Some((status, _)) = answer {
         assert!((100..600).contains(&status), "status {status}");
     }

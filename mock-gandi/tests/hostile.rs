@@ -255,7 +255,7 @@ fn the_entry_points_answer_well_formed_input() {
     let auth = format!("Bearer {}", mock_gandi::fuzzing::PAT).into_bytes();
     let (status, body) = runtime
         .block_on(api_request(
-            &state,
+            &mock_gandi::router(state),
             b"GET",
             "/v5/livedns/domains/stubber.chat/records/_acme-challenge/TXT",
             &[(b"authorization".to_vec(), auth)],
