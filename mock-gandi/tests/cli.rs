@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::process::serve;
 use common::wire::{http, txt_over_udp};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use hickory_proto::op::{Message, Query, ResponseCode};
@@ -33,39 +34,6 @@ secret = "{PAT}"
     )
     .unwrap();
     f
-}
-
-struct Serve {
-    child: Child,
-    ready: serde_json::Value,
-    raw: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    Serve {
-        child,
-        ready,
-        raw: line,
-    }
 }
 
 #[test]

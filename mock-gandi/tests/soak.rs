@@ -13,11 +13,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::model::{Model, dns_over_udp, listing_as_model, op_strategy, request, sorted, step};
+use common::process::{Serve, rss_and_fds};
 use common::wire::{KeepAlive, txt_over_udp};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -25,20 +24,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 const PAT: &str = "0123456789abcdef0123456789abcdef01234567";
 const V4_KEY: &str = "0123456789abcdefghijklmn";
 
-struct Serve {
-    child: Child,
-    api: String,
-    dns: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(args: &[&str]) -> Serve {
+fn serve() -> Serve {
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("seed.toml");
     std::fs::write(
@@ -49,25 +35,13 @@ fn serve(args: &[&str]) -> Serve {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
-        .arg("serve")
-        .arg("--seed")
-        .arg(&seed)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
-    Serve {
-        child,
-        api: ready["api"].as_str().unwrap().to_string(),
-        dns: ready["dns"].as_str().unwrap().to_string(),
-    }
+    // A small journal, so that it is full early and its bound is part of what stays flat.
+    common::process::serve(&[
+        "--seed",
+        seed.to_str().unwrap(),
+        "--journal-entries",
+        "2000",
+    ])
 }
 
 fn seconds(var: &str, default: u64) -> Duration {
@@ -79,33 +53,18 @@ fn seconds(var: &str, default: u64) -> Duration {
     )
 }
 
-/// Resident memory (KiB) and open descriptors of a process.
-fn sample(pid: u32) -> (u64, usize) {
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count();
-    (rss, fds)
-}
-
 #[test]
 fn soak_the_reference_model_with_flat_memory_and_descriptors() {
     let length = seconds("SOAK_SECS", 60);
-    // A small journal, so that it is full early and its bound is part of what stays flat.
-    let mock = serve(&["--journal-entries", "2000"]);
-    let pid = mock.child.id();
+    let mock = serve();
+    let pid = mock.pid();
     let auth = format!("Bearer {PAT}");
     let headers = [
         ("authorization", auth.as_str()),
         ("content-type", "application/json"),
     ];
-    let dns = mock.dns.parse().unwrap();
-    let mut client = KeepAlive::new(&mock.api);
+    let dns = mock.dns().parse().unwrap();
+    let mut client = KeepAlive::new(&mock.api());
     // The same sequence every run: a fixed generator seed.
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
@@ -115,7 +74,7 @@ fn soak_the_reference_model_with_flat_memory_and_descriptors() {
     let mut model = Model::new();
     let started = Instant::now();
     let mut samples: Vec<(Duration, u64, usize)> =
-        vec![(Duration::ZERO, sample(pid).0, sample(pid).1)];
+        vec![(Duration::ZERO, rss_and_fds(pid).0, rss_and_fds(pid).1)];
     let mut next_sample = Duration::from_secs(1);
     let (mut writes, mut checks) = (0u64, 0u64);
     while started.elapsed() < length {
@@ -146,7 +105,7 @@ fn soak_the_reference_model_with_flat_memory_and_descriptors() {
             checks += 1;
         }
         if started.elapsed() >= next_sample {
-            let (rss, fds) = sample(pid);
+            let (rss, fds) = rss_and_fds(pid);
             samples.push((started.elapsed(), rss, fds));
             next_sample += Duration::from_secs(1);
         }
@@ -189,11 +148,11 @@ fn load_many_clients_lose_no_update_and_get_no_unexpected_status() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
-    let mock = serve(&[]);
+    let mock = serve();
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|i| {
-            let (api, dns) = (mock.api.clone(), mock.dns.clone());
+            let (api, dns) = (mock.api(), mock.dns());
             std::thread::spawn(move || {
                 let auth = format!("Bearer {PAT}");
                 let headers = [

@@ -10,35 +10,14 @@
 //!
 //! `STORM_CONNECTIONS` (default 1000 per listener) sets the size.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The process's resident memory and open descriptors, from /proc.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap()
-}
-
-fn fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count()
-}
+use common::process::{rss_and_fds, serve_with};
 
 fn health(api: &str) -> Option<Duration> {
     let started = Instant::now();
@@ -83,45 +62,26 @@ fn storm(tunables: Option<&str>) -> (u64, u64) {
         Some(t) => command.env("GLIBC_TUNABLES", t),
         None => command.env_remove("GLIBC_TUNABLES"),
     };
-    let mut child = command
-        .args([
-            "serve",
+    let serve = serve_with(
+        command,
+        &[
             "--max-connections",
             "256",
             "--header-timeout",
             "2",
             "--dns-tcp-idle",
             "2",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let serve = Serve(child);
-    let pid = serve.0.id();
-    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let api = ready["api"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_string();
-    let proxy = ready["proxy"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("http://")
-        .to_string();
-    let dns = ready["dns"].as_str().unwrap().to_string();
+        ],
+    );
+    let pid = serve.pid();
+    let (api, proxy, dns) = (serve.api(), serve.proxy(), serve.dns());
 
     // Warm up every path once, so that idle is idle after first use.
     for _ in 0..20 {
         health(&api).expect("answers before the storm");
     }
     std::thread::sleep(Duration::from_millis(300));
-    let (idle_rss, idle_fds) = (rss_kib(pid), fds(pid));
+    let (idle_rss, idle_fds) = rss_and_fds(pid);
 
     // The storm: half a request head on the API, half a CONNECT head on the proxy, a length
     // prefix and nothing more on DNS over TCP.
@@ -144,7 +104,7 @@ fn storm(tunables: Option<&str>) -> (u64, u64) {
     }
     let opened = held.len();
     std::thread::sleep(Duration::from_millis(500));
-    let (storm_rss, storm_fds) = (rss_kib(pid), fds(pid));
+    let (storm_rss, storm_fds) = rss_and_fds(pid);
     // A normal request during the storm is served once a slot frees (the header timeout).
     let during = health(&api);
 
@@ -152,7 +112,7 @@ fn storm(tunables: Option<&str>) -> (u64, u64) {
     std::thread::sleep(Duration::from_secs(3));
     let after_answer = health(&api);
     std::thread::sleep(Duration::from_millis(500));
-    let (after_rss, after_fds) = (rss_kib(pid), fds(pid));
+    let (after_rss, after_fds) = rss_and_fds(pid);
     eprintln!(
         "storm (GLIBC_TUNABLES={tunables:?}): {opened} connections in {:?}; resident {idle_rss} KiB idle, {storm_rss} KiB during, \
          {after_rss} KiB after; descriptors {idle_fds} idle, {storm_fds} during, {after_fds} after; \

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod model;
+pub mod process;
 pub mod wire;
 
 use axum::body::Body;
