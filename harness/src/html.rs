@@ -580,24 +580,24 @@ fn rows(r: &ScenarioReport) -> Vec<Row> {
             dot: Some(Lane::Ca),
         });
     }
-    for p in &o.problems {
+    // Each problem with the certificate, then each record left behind: a note apiece.
+    let notes = (o
+        .problems
+        .iter()
+        .map(|p| ("problem with the certificate", p, 4, Lane::Ca)))
+    .chain(
+        o.leftovers
+            .iter()
+            .map(|l| ("left in DNS after the run", l, 3, Lane::Dns)),
+    );
+    for (title, text, max, lane) in notes {
         rows.push(Row::Note {
             from: wide.0,
             to: wide.1,
-            title: "problem with the certificate".into(),
-            lines: cap(wrap(p, wide_chars), 4, wide_chars, IN_TRANSCRIPT),
+            title: title.into(),
+            lines: cap(wrap(text, wide_chars), max, wide_chars, IN_TRANSCRIPT),
             tone: Tone::Problem,
-            dot: Some(Lane::Ca),
-        });
-    }
-    for l in &o.leftovers {
-        rows.push(Row::Note {
-            from: wide.0,
-            to: wide.1,
-            title: "left in DNS after the run".into(),
-            lines: cap(wrap(l, wide_chars), 3, wide_chars, IN_TRANSCRIPT),
-            tone: Tone::Problem,
-            dot: Some(Lane::Dns),
+            dot: Some(lane),
         });
     }
     let all = (100.0, WIDTH - 8.0);

@@ -306,7 +306,7 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
         let api_task = {
             let shutdown = shutdown.clone();
             crate::listen::accept_loop("api", api, limits, shutdown.clone(), move |stream| {
-                crate::listen::serve_http(stream, router.clone(), limits, shutdown.clone())
+                crate::listen::serve_router(stream, router.clone(), limits, shutdown.clone())
             })
         };
         let dns_task = crate::dns::run(

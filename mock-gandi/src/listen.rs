@@ -62,14 +62,25 @@ pub(crate) async fn accept_loop<F, Fut>(
         .await;
 }
 
-/// Serves `router` over HTTP/1.1 (keep-alive) on one connection: a request head must arrive
+/// Serves `service` over HTTP/1.1 (keep-alive) on one connection: a request head must arrive
 /// within `limits.header_timeout` (an idle connection ends after it), and shutdown lets the
-/// request in flight finish.
-pub(crate) async fn serve_http<IO>(io: IO, router: Router, limits: Limits, mut shutdown: Shutdown)
-where
+/// request in flight finish while an idle connection ends at once. The direct listener serves
+/// its router this way, the proxy each tunnel.
+pub(crate) async fn serve_http<IO, S, B>(
+    what: &str,
+    io: IO,
+    service: S,
+    limits: Limits,
+    mut shutdown: Shutdown,
+) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Future: Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let service = hyper_util::service::TowerToHyperService::new(router);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -84,6 +95,15 @@ where
         }
     };
     if let Err(e) = result {
-        tracing::debug!("http connection ended: {e}");
+        tracing::debug!("{what}: connection ended: {e}");
     }
+}
+
+/// The direct listener's connections: `router` over [`serve_http`].
+pub(crate) async fn serve_router<IO>(io: IO, router: Router, limits: Limits, shutdown: Shutdown)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    serve_http("api", io, service, limits, shutdown).await;
 }

@@ -20,7 +20,6 @@ use axum::Router;
 use axum::response::Response;
 use http::header::{HOST, HeaderValue};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use time::OffsetDateTime;
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
@@ -173,23 +172,8 @@ impl Connection {
             let journal = journal.clone();
             async move { Ok::<_, Infallible>(answer(request, host, router, &journal).await) }
         });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.limits.header_timeout);
-        let connection = builder.serve_connection(TokioIo::new(tls), service);
-        tokio::pin!(connection);
-        let result = tokio::select! {
-            result = connection.as_mut() => result,
-            () = self.shutdown.wait() => {
-                // Finish the request in flight, if any; an idle connection ends at once.
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        };
-        if let Err(e) = result {
-            tracing::debug!("proxy: connection to {} ended: {e}", host.name);
-        }
+        let what = format!("proxy to {}", host.name);
+        crate::listen::serve_http(&what, tls, service, self.limits, self.shutdown.clone()).await;
     }
 }
 
@@ -258,26 +242,14 @@ async fn open_tunnel(
     // A BufReader, not raw reads: the client may send its TLS ClientHello right behind the
     // head; whatever was read past the head stays buffered and goes to the TLS handshake.
     let mut io = tokio::io::BufReader::new(stream);
-    let head = match tokio::time::timeout(head_timeout, read_head(&mut io)).await {
-        Ok(Ok(head)) => head,
-        Ok(Err(HeadError::Closed)) => return None,
-        Ok(Err(HeadError::Malformed)) => {
-            refuse(&mut io, &Refusal::malformed("not an HTTP/1.x request head")).await;
-            return None;
-        }
-        Ok(Err(HeadError::TooLarge)) => {
-            refuse(&mut io, &Refusal::too_large()).await;
-            return None;
-        }
-        Err(_) => {
-            refuse(&mut io, &Refusal::timeout()).await;
-            return None;
-        }
+    let decision = match tokio::time::timeout(head_timeout, read_head(&mut io)).await {
+        Ok(read) => decide_head(read),
+        Err(_) => Err(Some(Refusal::timeout())),
     };
-    let (host, version) = match judge(&head) {
+    let (host, version) = match decision {
         Ok(target) => target,
-        Err(refusal) => {
-            tracing::info!("proxy: refused {:?}: {}", first_line(&head), refusal.status);
+        Err(None) => return None,
+        Err(Some(refusal)) => {
             refuse(&mut io, &refusal).await;
             return None;
         }
@@ -452,23 +424,36 @@ fn allowed_targets() -> String {
         .join(", ")
 }
 
+/// What a head read from a client decides: the Gandi host and the client's HTTP version, or
+/// the refusal to send (`None`: the client went away before a whole head).
+fn decide_head(
+    read: Result<Vec<u8>, HeadError>,
+) -> Result<(&'static GandiHost, Version), Option<Refusal>> {
+    match read {
+        Ok(head) => judge(&head).map_err(|refusal| {
+            tracing::info!("proxy: refused {:?}: {}", first_line(&head), refusal.status);
+            Some(refusal)
+        }),
+        Err(HeadError::Closed) => Err(None),
+        Err(HeadError::Malformed) => Err(Some(Refusal::malformed("not an HTTP/1.x request head"))),
+        Err(HeadError::TooLarge) => Err(Some(Refusal::too_large())),
+    }
+}
+
 /// What the proxy decides for the bytes a client sends first, without the socket: the status
 /// of its answer (200: the tunnel opens), `None` when the bytes end before a head does. The
-/// same reading and judging a connection goes through (the fuzz target and its stand-in).
+/// same reading and deciding a connection goes through (the fuzz target and its stand-in).
 pub(crate) async fn decide(bytes: &[u8]) -> Option<u16> {
     let mut io = bytes;
-    let refusal = match read_head(&mut io).await {
-        Ok(head) => match judge(&head) {
-            Ok(_) => return Some(200),
-            Err(refusal) => refusal,
-        },
-        Err(HeadError::Closed) => return None,
-        Err(HeadError::Malformed) => Refusal::malformed("not an HTTP/1.x request head"),
-        Err(HeadError::TooLarge) => Refusal::too_large(),
-    };
-    // What would go on the wire is built too: it must not fail either.
-    let _ = refusal.bytes();
-    Some(refusal.status)
+    match decide_head(read_head(&mut io).await) {
+        Ok(_) => Some(200),
+        Err(None) => None,
+        Err(Some(refusal)) => {
+            // What would go on the wire is built too: it must not fail either.
+            let _ = refusal.bytes();
+            Some(refusal.status)
+        }
+    }
 }
 
 /// Decides on a complete head: the Gandi host to tunnel to and the client's HTTP version, or

@@ -110,8 +110,13 @@ pub async fn replay_file(path: &Path, accepted: &Accepted) -> Result<Replayed, S
 
 /// Replays `exchanges` in order against a mock seeded with what they imply.
 pub async fn replay(file: &str, exchanges: &[Exchange], accepted: &Accepted) -> Replayed {
-    let (seed, notes) = implied_seed(exchanges);
-    let seed = Seed::parse(&seed.to_string()).unwrap_or_default();
+    let (seed, mut notes) = implied_seed(exchanges);
+    let seed = Seed::parse(&seed.to_string()).unwrap_or_else(|e| {
+        notes.push(format!(
+            "the implied seed was refused, replaying on an empty one: {e}"
+        ));
+        Seed::default()
+    });
     let router = crate::server::gandi_router(AppState::new(ZoneStore::new(seed)));
     let mut ids = Ids::default();
     let mut verdicts = Vec::with_capacity(exchanges.len());
@@ -158,19 +163,19 @@ pub async fn replay(file: &str, exchanges: &[Exchange], accepted: &Accepted) -> 
             Some(method) => xmlrpc_body(method, exchange, &body, &mut ids, &mut differences),
             None => body_of(&exchange.response_body, &body, &mut differences),
         }
-        let (accepted_here, differences): (Vec<_>, Vec<_>) = differences
-            .into_iter()
-            .map(|d| (accepted.reason(file, &label, &d).map(str::to_string), d))
-            .partition(|(reason, _)| reason.is_some());
-        verdicts.push(Verdict {
+        let mut verdict = Verdict {
             index,
             request: label,
-            differences: differences.into_iter().map(|(_, d)| d).collect(),
-            accepted: accepted_here
-                .into_iter()
-                .map(|(r, d)| (d, r.unwrap_or_default()))
-                .collect(),
-        });
+            differences: Vec::new(),
+            accepted: Vec::new(),
+        };
+        for d in differences {
+            match accepted.reason(file, &verdict.request, &d) {
+                Some(reason) => verdict.accepted.push((d, reason.to_string())),
+                None => verdict.differences.push(d),
+            }
+        }
+        verdicts.push(verdict);
     }
     Replayed {
         file: file.to_string(),
