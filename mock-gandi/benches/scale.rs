@@ -1,8 +1,8 @@
-//! How mock-gandi grows with the account: for 1k and 10k domains of 20 rrsets each (100k
-//! with `SCALE_DOMAINS=1000,10000,100000`), a seed generated here (as TOML, then the same as
-//! JSON), then `mock-gandi serve`:
-//! the time to its ready line, resident memory idle, `GET /_mock/state` (its size, time and
-//! the memory after it), and DNS answers per query at that size. Loopback only, bounded;
+//! How mock-gandi grows with the account: for an empty account, then 1k and 10k domains of 20
+//! rrsets each (100k with `SCALE_DOMAINS=1000,10000,100000`), a seed generated here (as TOML,
+//! then the same as JSON), then `mock-gandi serve`: the time to its ready line, resident
+//! memory idle (and above the empty account's, per rrset), `GET /_mock/state` (its size, time
+//! and the memory after it), and DNS answers per query at that size. Loopback only, bounded;
 //! the process is killed at the end of each size.
 //!
 //! `cargo bench -p mock-gandi --bench scale`
@@ -14,30 +14,57 @@ use std::time::{Duration, Instant};
 
 const RRSETS_PER_DOMAIN: usize = 20;
 
-/// The same seed as JSON (`Seed::parse` takes either), built through the TOML one.
-fn seed_json(toml_text: &str) -> String {
-    let seed = mock_gandi::Seed::parse(toml_text).expect("the generated seed parses");
-    serde_json::to_string(&seed).expect("a seed serializes")
+/// The rrsets of domain `d`: (name, type, value as TOML/JSON string literal).
+fn records(r: usize) -> (String, &'static str, String) {
+    let (rtype, value) = match r % 4 {
+        0 => ("A", format!("\"192.0.2.{}\"", r + 1)),
+        1 => ("AAAA", format!("\"2001:db8::{r:x}\"")),
+        2 => (
+            "TXT",
+            format!("\"\\\"v=spf1 include:_spf{r}.example.net ~all\\\"\""),
+        ),
+        _ => ("CNAME", "\"target.example.net.\"".to_string()),
+    };
+    (format!("host{r}"), rtype, value)
 }
 
-fn seed(domains: usize) -> String {
-    let mut text = String::with_capacity(domains * RRSETS_PER_DOMAIN * 64);
+/// The seed, written straight as TOML or JSON (never parsed here: at 100k domains a parsed
+/// TOML document would take gigabytes).
+fn seed(domains: usize, kind: &str) -> String {
+    let mut text = String::with_capacity(domains * RRSETS_PER_DOMAIN * 70);
+    if kind == "json" {
+        text.push_str("{\"domain\": [");
+    }
     for d in 0..domains {
-        text.push_str(&format!("[[domain]]\nfqdn = \"d{d}.example.com\"\n"));
-        for r in 0..RRSETS_PER_DOMAIN {
-            let (rtype, value) = match r % 4 {
-                0 => ("A", format!("\"192.0.2.{}\"", r + 1)),
-                1 => ("AAAA", format!("\"2001:db8::{r:x}\"")),
-                2 => (
-                    "TXT",
-                    format!("'\"v=spf1 include:_spf{r}.example.net ~all\"'"),
-                ),
-                _ => ("CNAME", "\"target.example.net.\"".to_string()),
-            };
+        if kind == "json" {
+            if d > 0 {
+                text.push(',');
+            }
             text.push_str(&format!(
-                "[[domain.record]]\nname = \"host{r}\"\ntype = \"{rtype}\"\nvalues = [{value}]\n"
+                "\n{{\"fqdn\": \"d{d}.example.com\", \"record\": ["
             ));
+        } else {
+            text.push_str(&format!("[[domain]]\nfqdn = \"d{d}.example.com\"\n"));
         }
+        for r in 0..RRSETS_PER_DOMAIN {
+            let (name, rtype, value) = records(r);
+            if kind == "json" {
+                let comma = if r > 0 { "," } else { "" };
+                text.push_str(&format!(
+                    "{comma}{{\"name\": \"{name}\", \"type\": \"{rtype}\", \"values\": [{value}]}}"
+                ));
+            } else {
+                text.push_str(&format!(
+                    "[[domain.record]]\nname = \"{name}\"\ntype = \"{rtype}\"\nvalues = [{value}]\n"
+                ));
+            }
+        }
+        if kind == "json" {
+            text.push_str("]}");
+        }
+    }
+    if kind == "json" {
+        text.push_str("]}\n");
     }
     text
 }
@@ -118,26 +145,27 @@ fn main() {
         .unwrap_or_else(|| vec![1_000, 10_000]);
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "{:>8} {:>5} {:>9} {:>10} {:>10} {:>12} {:>9} {:>12} {:>10}",
+        "{:>8} {:>5} {:>9} {:>10} {:>10} {:>9} {:>12} {:>9} {:>12} {:>10}",
         "domains",
         "seed",
         "ready s",
         "idle MB",
         "peak MB",
+        "B/rrset",
         "state bytes",
         "state s",
         "after MB",
         "µs/query"
     );
-    for (domains, kind) in sizes.iter().flat_map(|&n| [(n, "toml"), (n, "json")]) {
+    // An empty account first: what the process costs before any domain.
+    let mut base = [0.0f64; 2];
+    for (domains, kind) in [0]
+        .iter()
+        .chain(&sizes)
+        .flat_map(|&n| [(n, "toml"), (n, "json")])
+    {
         let path = dir.path().join(format!("seed-{domains}.{kind}"));
-        let text = seed(domains);
-        let text = if kind == "json" {
-            seed_json(&text)
-        } else {
-            text
-        };
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, seed(domains, kind)).unwrap();
         let started = Instant::now();
         let child = Command::new(env!("CARGO_BIN_EXE_mock-gandi"))
             .args(["serve", "--seed"])
@@ -165,12 +193,25 @@ fn main() {
         std::thread::sleep(Duration::from_millis(300));
         let pid = child.0.id();
         let (idle, _) = memory(pid);
-        let per_query = dns_per_query(dns, domains, 20_000);
+        let slot = usize::from(kind == "json");
+        if domains == 0 {
+            base[slot] = idle;
+        }
+        let per_rrset = if domains == 0 {
+            0.0
+        } else {
+            (idle - base[slot]) * 1024.0 * 1024.0 / (domains * RRSETS_PER_DOMAIN) as f64
+        };
+        let per_query = if domains == 0 {
+            0.0
+        } else {
+            dns_per_query(dns, domains, 20_000)
+        };
         let (state_bytes, state_secs) = get_state(api);
         std::thread::sleep(Duration::from_millis(300));
         let (after, peak) = memory(pid);
         println!(
-            "{domains:>8} {kind:>5} {ready:>9.3} {idle:>10.1} {peak:>10.1} {state_bytes:>12} {state_secs:>9.3} {after:>12.1} {per_query:>10.1}"
+            "{domains:>8} {kind:>5} {ready:>9.3} {idle:>10.1} {peak:>10.1} {per_rrset:>9.0} {state_bytes:>12} {state_secs:>9.3} {after:>12.1} {per_query:>10.1}"
         );
     }
 }

@@ -34,7 +34,7 @@ pub enum StartError {
 /// Configures a [`MockGandi`] before it starts.
 #[derive(Debug)]
 pub struct MockGandiBuilder {
-    seed: Seed,
+    initial: Initial,
     api: SocketAddr,
     dns: SocketAddr,
     proxy: SocketAddr,
@@ -44,11 +44,18 @@ pub struct MockGandiBuilder {
     limits: crate::state::Limits,
 }
 
+/// What the store starts with: a seed, or a store already read from a seed's text.
+#[derive(Debug)]
+enum Initial {
+    Seed(Seed),
+    Store(ZoneStore),
+}
+
 impl Default for MockGandiBuilder {
     fn default() -> Self {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         Self {
-            seed: Seed::default(),
+            initial: Initial::Seed(Seed::default()),
             api: any,
             dns: any,
             proxy: any,
@@ -63,13 +70,15 @@ impl Default for MockGandiBuilder {
 impl MockGandiBuilder {
     /// What the store starts with (and returns to on reset).
     pub fn seed(mut self, seed: Seed) -> Self {
-        self.seed = seed;
+        self.initial = Initial::Seed(seed);
         self
     }
 
-    /// The seed as TOML (or JSON) text.
-    pub fn seed_text(self, text: &str) -> Result<Self, SeedError> {
-        Ok(self.seed(Seed::parse(text)?))
+    /// The seed as TOML (or JSON) text, read into the store a part at a time (a large account
+    /// is not held twice while it is read).
+    pub fn seed_text(mut self, text: &str) -> Result<Self, SeedError> {
+        self.initial = Initial::Store(ZoneStore::parse(text)?);
+        Ok(self)
     }
 
     /// Where the direct HTTP listener binds (default 127.0.0.1, any port).
@@ -127,9 +136,10 @@ impl MockGandiBuilder {
 
     /// The same as [`MockGandiBuilder::start`], from synchronous code.
     pub fn start_blocking(self) -> Result<MockGandi, StartError> {
-        self.seed
-            .check()
-            .map_err(|d| StartError::Seed(SeedError::Duplicate(d)))?;
+        if let Initial::Seed(seed) = &self.initial {
+            seed.check()
+                .map_err(|d| StartError::Seed(SeedError::Duplicate(d)))?;
+        }
         let bind = |what, addr| {
             let l = listen(addr).map_err(|source| StartError::Bind { what, addr, source })?;
             l.set_nonblocking(true)
@@ -164,7 +174,10 @@ impl MockGandiBuilder {
         };
         let ca_cert = ca.write_to(&ca_dir).map_err(StartError::CaWrite)?;
 
-        let store = ZoneStore::new(self.seed);
+        let store = match self.initial {
+            Initial::Seed(seed) => ZoneStore::new(seed),
+            Initial::Store(store) => store,
+        };
         store.set_nameserver_ip(self.nameserver_ip.unwrap_or(match dns_addr.ip() {
             ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
             ip => ip,

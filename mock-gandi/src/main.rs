@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use mock_gandi::{Limits, MockGandi, Seed};
+use mock_gandi::{Limits, MockGandi};
 
 #[derive(Parser)]
 #[command(
@@ -218,16 +218,15 @@ fn run(serve: Serve) -> anyhow::Result<()> {
         dns_tcp_idle,
         journal_entries,
     } = serve;
-    let seed = match seed {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Seed::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        }
-        None => Seed::default(),
-    };
-    let mut builder = MockGandi::builder()
-        .seed(seed)
+    let mut builder = MockGandi::builder();
+    if let Some(path) = seed {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        builder = builder
+            .seed_text(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    let mut builder = builder
         .api_addr(api)
         .dns_addr(dns)
         .proxy_addr(proxy)

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use super::types::{Invalid, MAX_TTL, check_ttl, normalize_value};
 use super::{
-    DEFAULT_TTL, DnsMode, Domain, Fqdn, LegacyRecord, LegacyZone, RecordType, RelName, State,
+    DEFAULT_TTL, DnsMode, Domain, Fqdn, LegacyRecord, LegacyZone, RecordType, Records, RelName,
+    State,
 };
 
 /// Why a legacy operation was refused. Ids are kept as the caller sent them, for the fault text.
@@ -177,7 +178,6 @@ impl State {
         Ok(z.versions[&v]
             .iter()
             .filter(|r| filter.matches(r))
-            .cloned()
             .collect())
     }
 
@@ -197,7 +197,7 @@ impl State {
             });
         }
         z.date_updated = OffsetDateTime::now_utc();
-        Ok(z.versions.get_mut(&v).expect("resolved above"))
+        Ok(z.versions.get_mut(&v).expect("resolved above").listed_mut())
     }
 
     /// `domain.zone.clone`: a new zone whose version 1 (active) copies the given version of
@@ -216,13 +216,15 @@ impl State {
             None => format!("{} (clone)", source.name),
         };
         let id = self.new_zone(&name);
-        let copied = records
-            .into_iter()
-            .map(|r| LegacyRecord {
-                id: self.next_record_id(),
-                ..r
-            })
-            .collect();
+        let copied = Records::Listed(
+            records
+                .iter()
+                .map(|r| LegacyRecord {
+                    id: self.next_record_id(),
+                    ..r
+                })
+                .collect(),
+        );
         if let Some(z) = self.zones.get_mut(&id) {
             std::sync::Arc::make_mut(z).versions.insert(1, copied);
         }
@@ -262,13 +264,15 @@ impl State {
         let next = z
             .next_version
             .max(z.versions.keys().next_back().copied().unwrap_or(0) + 1);
-        let copied: Vec<LegacyRecord> = records
-            .into_iter()
-            .map(|r| LegacyRecord {
-                id: self.next_record_id(),
-                ..r
-            })
-            .collect();
+        let copied = Records::Listed(
+            records
+                .iter()
+                .map(|r| LegacyRecord {
+                    id: self.next_record_id(),
+                    ..r
+                })
+                .collect(),
+        );
         let z = self.legacy_zone_mut(zone)?;
         z.versions.insert(next, copied);
         z.next_version = next + 1;

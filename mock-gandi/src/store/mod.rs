@@ -9,7 +9,10 @@ mod fault;
 mod lag;
 mod legacy;
 mod rate;
+mod records;
+mod rrsets;
 mod seed;
+mod seed_parts;
 mod state_json;
 pub mod types;
 
@@ -26,6 +29,8 @@ pub use fault::{
 pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use rate::{RateLimit, RateLimiter};
+pub use records::{LegacyRecord, Records};
+pub use rrsets::{RrSet, RrSets};
 pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
     SeedError, SeedRecord,
@@ -54,16 +59,6 @@ pub enum StoreError {
     RrsetExists { name: String, rtype: RecordType },
 }
 
-/// One LiveDNS rrset: the values of one name and type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RrSet {
-    pub name: RelName,
-    #[serde(rename = "type")]
-    pub rtype: RecordType,
-    pub ttl: u32,
-    pub values: Vec<String>,
-}
-
 /// A domain of the account.
 #[derive(Debug, Clone, Serialize)]
 pub struct Domain {
@@ -71,31 +66,12 @@ pub struct Domain {
     pub fqdn: Fqdn,
     pub dns: DnsMode,
     pub organization: Option<String>,
-    /// LiveDNS records, keyed by name and type.
-    #[serde(serialize_with = "rrsets_as_list")]
-    pub rrsets: BTreeMap<(RelName, RecordType), RrSet>,
+    /// LiveDNS records, sorted by name and type.
+    pub rrsets: RrSets,
     /// The legacy zone this domain points at (v4 `zone_id`).
     pub zone_id: u64,
     /// Whether the account holds it; DNS serves it either way.
     pub account: bool,
-}
-
-fn rrsets_as_list<S: serde::Serializer>(
-    map: &BTreeMap<(RelName, RecordType), RrSet>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_seq(map.values())
-}
-
-/// One record of a legacy zone version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LegacyRecord {
-    pub id: u64,
-    pub name: RelName,
-    #[serde(rename = "type")]
-    pub rtype: RecordType,
-    pub value: String,
-    pub ttl: u32,
 }
 
 /// A legacy (v4) zone: numbered versions, exactly one active.
@@ -105,7 +81,7 @@ pub struct LegacyZone {
     pub name: String,
     pub public: bool,
     pub active: u32,
-    pub versions: BTreeMap<u32, Vec<LegacyRecord>>,
+    pub versions: BTreeMap<u32, Records>,
     /// The number `domain.zone.version.new` gives next: version numbers are never reused,
     /// even after the highest one is deleted.
     #[serde(skip)]
@@ -310,12 +286,32 @@ impl ZoneView {
 
 impl ZoneStore {
     /// A store holding `seed`; [`ZoneStore::reset`] returns to it.
-    pub fn new(seed: Seed) -> Self {
+    pub fn new(mut seed: Seed) -> Self {
         let mut state = State::empty();
-        state.apply_seed(&seed);
+        let propagation = seed.propagation.take();
+        state.apply_seed(seed);
+        Self::holding(state, propagation)
+    }
+
+    /// A store holding the seed in `text` (TOML or JSON, as [`Seed::parse`] reads it), read a
+    /// part at a time: a large account is never held as a parsed document and as the store at
+    /// once. Errors are [`Seed::parse`]'s.
+    pub fn parse(text: &str) -> Result<Self, SeedError> {
+        let mut state = State::empty();
+        let mut propagation = None;
+        let parts = seed_parts::each_part(text, |mut part| {
+            propagation = part.propagation.take().or(propagation.take());
+            state.apply_seed(part);
+        })?;
+        Ok(match parts {
+            seed_parts::Parts::Done => Self::holding(state, propagation),
+            seed_parts::Parts::Whole(seed) => Self::new(seed),
+        })
+    }
+
+    fn holding(state: State, propagation: Option<lag::Propagation>) -> Self {
         let state = Arc::new(state);
-        let lag = seed
-            .propagation
+        let lag = propagation
             .clone()
             .map(|p| lag::Lagging::new(p, state.clone()));
         let initial = state.clone();
@@ -326,7 +322,7 @@ impl ZoneStore {
         Self {
             state: Mutex::new(state),
             initial,
-            initial_propagation: seed.propagation,
+            initial_propagation: propagation,
             nameserver_ip: std::sync::OnceLock::new(),
             lag: Mutex::new(lag),
             lagging: flags.0,
@@ -417,7 +413,7 @@ impl ZoneStore {
     /// Adds a seed to the current state (domains with the same name are replaced). Its
     /// `propagation`, if any, replaces the lag from now on (DNS then serves the state as it is).
     pub fn add_seed(&self, seed: &Seed) {
-        self.write(|s| s.apply_seed(seed));
+        self.write(|s| s.apply_seed(seed.clone()));
         let state = self.lock();
         if let Some(propagation) = &seed.propagation {
             *self.lag_lock() = Some(lag::Lagging::new(propagation.clone(), state.clone()));
@@ -575,9 +571,13 @@ impl State {
             .map(|r| Arc::new(RateLimiter::new(r.limit())));
     }
 
-    fn apply_seed(&mut self, seed: &Seed) {
-        for d in &seed.domain {
-            self.insert_domain(d);
+    /// Adds what `seed` holds (its values are moved into the state, not copied).
+    fn apply_seed(&mut self, seed: Seed) {
+        // The same relative names come back in domain after domain (`@`, `www`,
+        // `_acme-challenge`): each is stored once per seed.
+        let mut names = std::collections::HashSet::new();
+        for d in seed.domain {
+            self.insert_domain(d, &mut names);
         }
         self.faults
             .extend(seed.fault.iter().cloned().map(ArmedFault::new));
@@ -606,34 +606,72 @@ impl State {
 
     /// Adds a domain with its records: as rrsets, and as version 1 of a new legacy zone of its
     /// own, so that both APIs list the same records at the start whichever mode serves DNS.
-    fn insert_domain(&mut self, d: &SeedDomain) {
+    fn insert_domain(&mut self, d: SeedDomain, names: &mut std::collections::HashSet<RelName>) {
         let zone_id = self.new_zone(&format!("{} zone", d.fqdn));
-        let mut records = Vec::new();
-        let mut rrsets = BTreeMap::new();
-        for r in &d.record {
-            for v in &r.values {
-                records.push(LegacyRecord {
-                    id: self.next_record_id(),
+        let first_id = self.next_record_id;
+        // Unless every record is an rrset of its own with its values once, version 1 is
+        // written out here; else it is read from the rrsets (see `Records`).
+        let mut keys = std::collections::HashSet::new();
+        let plain = d.record.iter().all(|r| {
+            keys.insert((&r.name, r.rtype))
+                && r.values
+                    .iter()
+                    .enumerate()
+                    .all(|(i, v)| !r.values[..i].contains(v))
+        });
+        let listed = (!plain).then(|| {
+            d.record
+                .iter()
+                .flat_map(|r| r.values.iter().map(move |v| (r, v)))
+                .zip(first_id..)
+                .map(|((r, v), id)| LegacyRecord {
+                    id,
                     name: r.name.clone(),
                     rtype: r.rtype,
                     value: v.clone(),
                     ttl: r.ttl,
-                });
-            }
-            let entry = rrsets
-                .entry((r.name.clone(), r.rtype))
+                })
+                .collect::<Vec<_>>()
+        });
+        drop(keys);
+        let mut order = Vec::with_capacity(d.record.len());
+        let mut sets: BTreeMap<(RelName, RecordType), RrSet> = BTreeMap::new();
+        for r in d.record {
+            let name = match names.get(&r.name) {
+                Some(known) => known.clone(),
+                None => {
+                    names.insert(r.name.clone());
+                    r.name
+                }
+            };
+            order.push((name.clone(), r.rtype));
+            let set = sets
+                .entry((name.clone(), r.rtype))
                 .or_insert_with(|| RrSet {
-                    name: r.name.clone(),
+                    name,
                     rtype: r.rtype,
                     ttl: r.ttl,
-                    values: Vec::new(),
+                    values: Vec::with_capacity(r.values.len()),
                 });
-            for v in &r.values {
-                if !entry.values.contains(v) {
-                    entry.values.push(v.clone());
+            for v in r.values {
+                if !set.values.contains(&v) {
+                    set.values.push(v);
                 }
             }
         }
+        let rrsets = RrSets::from_sorted(sets.into_values().collect());
+        let records = match listed {
+            Some(listed) => Records::Listed(listed),
+            None => {
+                let order = order
+                    .iter()
+                    .filter_map(|(name, rtype)| rrsets.position(name, *rtype))
+                    .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+                    .collect();
+                Records::seeded(rrsets.clone(), order, first_id)
+            }
+        };
+        self.next_record_id += records.len() as u64;
         if let Some(zone) = self.zones.get_mut(&zone_id) {
             Arc::make_mut(zone).versions.insert(1, records);
         }
@@ -645,7 +683,7 @@ impl State {
                 id,
                 fqdn: d.fqdn.clone(),
                 dns: d.dns,
-                organization: d.organization.clone(),
+                organization: d.organization,
                 rrsets,
                 zone_id,
                 account: d.account,
@@ -664,7 +702,7 @@ impl State {
                 name: name.to_string(),
                 public: false,
                 active: 1,
-                versions: BTreeMap::from([(1, Vec::new())]),
+                versions: BTreeMap::from([(1, Records::default())]),
                 next_version: 2,
                 date_updated: OffsetDateTime::now_utc(),
             }),
@@ -715,7 +753,7 @@ impl State {
                 this.zones
                     .get(&domain.zone_id)
                     .and_then(|z| z.versions.get(&z.active))
-                    .map(|records| group_legacy(records))
+                    .map(|records| group_legacy(records.iter()))
                     .unwrap_or_default(),
             ),
         };
@@ -806,13 +844,16 @@ impl State {
                 format!("Domain {fqdn} already exists"),
             )));
         }
-        self.insert_domain(&SeedDomain {
-            fqdn: fqdn.clone(),
-            dns: DnsMode::Livedns,
-            organization,
-            record: Vec::new(),
-            account: true,
-        });
+        self.insert_domain(
+            SeedDomain {
+                fqdn: fqdn.clone(),
+                dns: DnsMode::Livedns,
+                organization,
+                record: Vec::new(),
+                account: true,
+            },
+            &mut Default::default(),
+        );
         Ok(())
     }
 
@@ -825,11 +866,7 @@ impl State {
     }
 
     pub fn rrset(&self, fqdn: &Fqdn, name: &RelName, rtype: RecordType) -> Option<RrSet> {
-        self.domains
-            .get(fqdn)?
-            .rrsets
-            .get(&(name.clone(), rtype))
-            .cloned()
+        self.domains.get(fqdn)?.rrsets.get(name, rtype).cloned()
     }
 
     /// Creates an rrset; fails if one exists at that name and type (`POST`).
@@ -880,9 +917,8 @@ impl State {
             .into());
         }
         let domain = self.livedns_domain_mut(fqdn)?;
-        let key = (name.clone(), rtype);
         if normalized.is_empty() {
-            domain.rrsets.remove(&key);
+            domain.rrsets.remove(name, rtype);
             return Ok(None);
         }
         check_cname_exclusive(domain, name, rtype)?;
@@ -892,7 +928,7 @@ impl State {
             ttl,
             values: normalized,
         };
-        domain.rrsets.insert(key, rrset.clone());
+        domain.rrsets.insert(rrset.clone());
         Ok(Some(rrset))
     }
 
@@ -940,7 +976,7 @@ impl State {
             .get(fqdn)
             .map(|d| Domain::clone(d))
             .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
-        trial.rrsets.retain(|(n, _), _| keep(n));
+        trial.rrsets.retain(|r| keep(&r.name));
         let mut scratch = State::default();
         scratch.domains.insert(fqdn.clone(), Arc::new(trial));
         for (name, rtype, ttl, values) in items {
@@ -960,7 +996,7 @@ impl State {
     ) -> Result<(), StoreError> {
         self.livedns_domain_mut(fqdn)?
             .rrsets
-            .remove(&(name.clone(), rtype))
+            .remove(name, rtype)
             .map(|_| ())
             .ok_or(StoreError::RrsetNotFound {
                 name: name.to_string(),
@@ -972,7 +1008,7 @@ impl State {
     pub fn delete_name(&mut self, fqdn: &Fqdn, name: &RelName) -> Result<(), StoreError> {
         self.livedns_domain_mut(fqdn)?
             .rrsets
-            .retain(|(n, _), _| n != name);
+            .retain(|r| r.name != *name);
         Ok(())
     }
 
@@ -1024,9 +1060,9 @@ fn check_cname_exclusive(
 ) -> Result<(), Invalid> {
     let others = domain
         .rrsets
-        .keys()
-        .filter(|(n, t)| n == name && *t != rtype)
-        .map(|(_, t)| *t)
+        .values()
+        .filter(|r| r.name == *name && r.rtype != rtype)
+        .map(|r| r.rtype)
         .collect::<Vec<_>>();
     if rtype == RecordType::Cname && !others.is_empty() {
         return Err(Invalid::new(
@@ -1045,7 +1081,7 @@ fn check_cname_exclusive(
 
 /// Groups legacy records into rrsets (the TTL of the first record of a set wins, as a DNS
 /// server must give one TTL per set).
-pub(crate) fn group_legacy(records: &[LegacyRecord]) -> Vec<RrSet> {
+pub(crate) fn group_legacy(records: impl Iterator<Item = LegacyRecord>) -> Vec<RrSet> {
     let mut sets: BTreeMap<(RelName, RecordType), RrSet> = BTreeMap::new();
     for r in records {
         let set = sets
@@ -1163,6 +1199,129 @@ permissions = ["dns:read"]
             .write(|s| s.delete_name(&f("stubber.chat"), &n("new")))
             .unwrap();
         assert_eq!(Arc::as_ptr(&store.current()), held);
+    }
+
+    /// What version 1 of a seeded zone must list: every value of every record, in the seed's
+    /// order, ids counted from the first (written out here the plain way).
+    fn seeded_records(seed: &SeedDomain, first_id: u64) -> Vec<LegacyRecord> {
+        seed.record
+            .iter()
+            .flat_map(|r| r.values.iter().map(move |v| (r, v)))
+            .zip(first_id..)
+            .map(|((r, v), id)| LegacyRecord {
+                id,
+                name: r.name.clone(),
+                rtype: r.rtype,
+                value: v.clone(),
+                ttl: r.ttl,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_seeded_zone_version_lists_the_seed_s_records_and_shares_the_rrsets() {
+        // A plain domain (read from its rrsets), one whose records repeat an rrset and a
+        // value (written out), and a third after them: ids run on across all three.
+        let text = r#"
+[[domain]]
+fqdn = "plain.example"
+[[domain.record]]
+name = "www"
+type = "A"
+ttl = 600
+values = ["192.0.2.2", "192.0.2.1"]
+[[domain.record]]
+name = "@"
+type = "TXT"
+values = ["\"b\"", "\"a\""]
+[[domain]]
+fqdn = "repeats.example"
+dns = "legacy"
+[[domain.record]]
+name = "x"
+type = "A"
+values = ["192.0.2.1", "192.0.2.1"]
+[[domain.record]]
+name = "x"
+type = "A"
+ttl = 900
+values = ["192.0.2.3"]
+[[domain]]
+fqdn = "after.example"
+[[domain.record]]
+name = "@"
+type = "MX"
+values = ["10 mx.example."]
+"#;
+        let seed = Seed::from_toml(text).unwrap();
+        let store = ZoneStore::parse(text).unwrap();
+        let state = store.current();
+        let mut first = FIRST_RECORD_ID;
+        for d in &seed.domain {
+            let domain = &state.domains[&d.fqdn];
+            let version = &state.zones[&domain.zone_id].versions[&1];
+            assert_eq!(version.iter().collect::<Vec<_>>(), seeded_records(d, first));
+            first += version.len() as u64;
+            match (d.fqdn.as_str(), version) {
+                ("repeats.example", Records::Listed(_)) => {}
+                (_, Records::Seeded(s)) if d.fqdn.as_str() != "repeats.example" => {
+                    assert!(s.rrsets().shares(&domain.rrsets), "{}", d.fqdn);
+                }
+                (fqdn, _) => panic!("{fqdn}: not the expected form"),
+            }
+        }
+        // DNS serves the legacy domain's version grouped as LiveDNS would hold it.
+        let view = store.zone_for(&f("x.repeats.example")).unwrap();
+        let sets: Vec<_> = view.rrsets().cloned().collect();
+        assert_eq!(sets.len(), 1);
+        assert_eq!((sets[0].ttl, sets[0].values.len()), (DEFAULT_TTL, 2));
+
+        // A LiveDNS write copies the rrsets: version 1 keeps listing the seed's records.
+        let plain = &seed.domain[0];
+        store
+            .write(|s| {
+                s.put_rrset(
+                    &plain.fqdn,
+                    &n("www"),
+                    RecordType::A,
+                    None,
+                    &["192.0.2.9".into()],
+                )
+            })
+            .unwrap();
+        let state = store.current();
+        let domain = &state.domains[&plain.fqdn];
+        let version = &state.zones[&domain.zone_id].versions[&1];
+        assert_eq!(
+            version.iter().collect::<Vec<_>>(),
+            seeded_records(plain, FIRST_RECORD_ID)
+        );
+        // A v4 edit writes the version out, the same records then the new one.
+        let zone = domain.zone_id as i64;
+        let next = store.write(|s| s.legacy_new_version(zone, None)).unwrap();
+        store
+            .write(|s| s.legacy_set_version(zone, i64::from(next)))
+            .unwrap();
+        let input = RecordInput {
+            name: "new".into(),
+            rtype: "TXT".into(),
+            value: "\"c\"".into(),
+            ttl: None,
+        };
+        store
+            .write(|s| s.legacy_add_record(zone, 1, &input))
+            .unwrap();
+        let state = store.current();
+        let version = &state.zones[&domain.zone_id].versions[&1];
+        assert!(matches!(version, Records::Listed(_)));
+        let listed: Vec<_> = version.iter().collect();
+        assert_eq!(listed[..4], seeded_records(plain, FIRST_RECORD_ID)[..]);
+        assert_eq!(listed[4].name.as_str(), "new");
+        // reset returns to the seeded form.
+        store.reset();
+        let state = store.current();
+        let version = &state.zones[&state.domains[&plain.fqdn].zone_id].versions[&1];
+        assert!(matches!(version, Records::Seeded(_)));
     }
 
     #[test]

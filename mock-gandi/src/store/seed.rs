@@ -256,6 +256,23 @@ impl std::fmt::Display for DuplicateSecret {
     }
 }
 
+/// The first credential declared a second time with the same kind, if any.
+pub(super) fn first_duplicate(credentials: &[SeedCredential]) -> Option<DuplicateSecret> {
+    credentials.iter().enumerate().find_map(|(index, c)| {
+        let earlier = &credentials[..index];
+        earlier
+            .iter()
+            .any(|e| e.secret == c.secret && e.kind == c.kind)
+            .then(|| DuplicateSecret {
+                index,
+                occurrence: earlier.iter().filter(|e| e.secret == c.secret).count() + 1,
+                kind: c.kind,
+                secret: c.secret.clone(),
+                line: None,
+            })
+    })
+}
+
 impl Seed {
     /// Parses TOML; the error text carries line, column and key.
     pub fn from_toml(text: &str) -> Result<Self, SeedError> {
@@ -275,22 +292,7 @@ impl Seed {
 
     /// What parsing alone cannot see: a secret declared twice with the same kind.
     pub fn check(&self) -> Result<(), DuplicateSecret> {
-        for (index, c) in self.credential.iter().enumerate() {
-            let earlier = &self.credential[..index];
-            if earlier
-                .iter()
-                .any(|e| e.secret == c.secret && e.kind == c.kind)
-            {
-                return Err(DuplicateSecret {
-                    index,
-                    occurrence: earlier.iter().filter(|e| e.secret == c.secret).count() + 1,
-                    kind: c.kind,
-                    secret: c.secret.clone(),
-                    line: None,
-                });
-            }
-        }
-        Ok(())
+        first_duplicate(&self.credential).map_or(Ok(()), Err)
     }
 
     /// JSON if the text starts with `{`, TOML otherwise.
