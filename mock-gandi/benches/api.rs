@@ -5,7 +5,13 @@
 //! that match nothing, beside the mock without rules. Bounded: a fixed time per measurement,
 //! loopback only.
 //!
-//! `cargo bench -p mock-gandi --bench api` (`BENCH_SECONDS=N`, `BENCH_CONNECTIONS=N`).
+//! Each pair is measured in alternating rounds (see `common`): the ratio is the median of
+//! the rounds' ratios.
+//!
+//! `cargo bench -p mock-gandi --bench api` (`BENCH_SECONDS=N` per round, default 1;
+//! `BENCH_ROUNDS=N`, default 7; `BENCH_CONNECTIONS=N`, default 8).
+
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -106,7 +112,8 @@ fn main() {
     let seconds: f64 = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3.0);
+        .unwrap_or(1.0);
+    let rounds = common::rounds();
     let connections: usize = std::env::var("BENCH_CONNECTIONS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -130,11 +137,14 @@ fn main() {
             ("PUT rrset", hyper::Method::PUT, put_body),
         ];
         for (name, method, body) in cases {
-            let base_rate = rate(format!("http://{base}{RRSET}"), method.clone(), body, seconds, connections).await;
-            let mock_rate = rate(format!("{}{RRSET}", mock.api_url()), method, body, seconds, connections).await;
+            let (base_rate, mock_rate, ratio) = common::paired(
+                rounds,
+                || rate(format!("http://{base}{RRSET}"), method.clone(), body, seconds, connections),
+                || rate(format!("{}{RRSET}", mock.api_url()), method.clone(), body, seconds, connections),
+            )
+            .await;
             println!(
-                "{name}: mock {mock_rate:.0} req/s, bare axum handler {base_rate:.0} req/s, ratio {:.2} ({connections} connections, {seconds}s each)",
-                mock_rate / base_rate
+                "{name}: mock {mock_rate:.0} req/s, bare axum handler {base_rate:.0} req/s, ratio {ratio:.2} (median of {rounds} rounds of {seconds} s each way, {connections} connections)"
             );
         }
         // Every rule is matched against every request (the body is read whole to do it).
@@ -148,11 +158,14 @@ fn main() {
             .await
             .unwrap();
         let put_body = r#"{"rrset_ttl":300,"rrset_values":["hello","world"]}"#;
-        let without = rate(format!("{}{RRSET}", mock.api_url()), hyper::Method::PUT, put_body, seconds, connections).await;
-        let with = rate(format!("{}{RRSET}", armed.api_url()), hyper::Method::PUT, put_body, seconds, connections).await;
+        let (without, with, ratio) = common::paired(
+            rounds,
+            || rate(format!("{}{RRSET}", mock.api_url()), hyper::Method::PUT, put_body, seconds, connections),
+            || rate(format!("{}{RRSET}", armed.api_url()), hyper::Method::PUT, put_body, seconds, connections),
+        )
+        .await;
         println!(
-            "PUT rrset with 10 fault rules armed (none matching): {with:.0} req/s, without rules {without:.0} req/s, ratio {:.2}",
-            with / without
+            "PUT rrset with 10 fault rules armed (none matching): {with:.0} req/s, without rules {without:.0} req/s, ratio {ratio:.2}"
         );
     });
 }

@@ -3,8 +3,12 @@
 //! run with the same client. The ratio is the cost of the mock's work per query (parse,
 //! store lookup, encode, journal) over raw socket I/O.
 //!
-//! `cargo bench -p mock-gandi --bench dns`; `DNS_BENCH_SECS` sets each measurement's length
-//! (default 2 s). Loopback only.
+//! Measured in alternating rounds (see `common`): the ratio is the median of the rounds'.
+//!
+//! `cargo bench -p mock-gandi --bench dns`; `DNS_BENCH_SECS` sets each round's length
+//! (default 1 s), `BENCH_ROUNDS` their number (default 7). Loopback only.
+
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,14 +35,26 @@ const WINDOW: usize = 16;
 /// After this long with nothing received, a client assumes its window was lost.
 const STALL: Duration = Duration::from_millis(100);
 
-fn query() -> Vec<u8> {
+fn query_for(name: &str) -> Vec<u8> {
     let mut m = Message::new(1, MessageType::Query, OpCode::Query);
     m.metadata.recursion_desired = true;
     m.add_query(Query::query(
-        Name::from_ascii("_acme-challenge.stubber.chat.").unwrap(),
+        Name::from_ascii(name).unwrap(),
         RecordType::TXT,
     ));
     m.to_vec().unwrap()
+}
+
+fn query() -> Vec<u8> {
+    query_for("_acme-challenge.stubber.chat.")
+}
+
+/// Questions no two alike within the answer cache's reach (it keeps 1,024 per loop): each is
+/// looked up and encoded afresh, as every question after a write is.
+fn distinct_queries() -> Vec<Vec<u8>> {
+    (0..4096)
+        .map(|i| query_for(&format!("_acme-challenge.h{i}.stubber.chat.")))
+        .collect()
 }
 
 /// The baseline server: its own thread and two-worker runtime, like the mock's.
@@ -82,16 +98,19 @@ fn start_baseline(answer: Vec<u8>) -> SocketAddr {
     addr
 }
 
-/// One client: keeps WINDOW queries in flight until `until`; returns answers received.
-async fn client(server: SocketAddr, query: Vec<u8>, until: Instant) -> u64 {
+/// One client: keeps WINDOW queries in flight until `until`, asking each of `queries` in
+/// turn; returns answers received.
+async fn client(server: SocketAddr, queries: Arc<Vec<Vec<u8>>>, until: Instant) -> u64 {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     socket.connect(server).await.unwrap();
     let mut buf = vec![0u8; 4096];
     let mut received = 0u64;
     let mut in_flight = 0usize;
+    let mut next = 0usize;
     while Instant::now() < until {
         while in_flight < WINDOW {
-            socket.send(&query).await.unwrap();
+            socket.send(&queries[next % queries.len()]).await.unwrap();
+            next += 1;
             in_flight += 1;
         }
         match tokio::time::timeout(STALL, socket.recv(&mut buf)).await {
@@ -105,11 +124,16 @@ async fn client(server: SocketAddr, query: Vec<u8>, until: Instant) -> u64 {
     received
 }
 
-async fn rate(server: SocketAddr, query: &[u8], secs: f64) -> f64 {
+async fn rate(server: SocketAddr, queries: &Arc<Vec<Vec<u8>>>, secs: f64) -> f64 {
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
     let tasks: Vec<_> = (0..CLIENTS)
-        .map(|_| tokio::spawn(client(server, query.to_vec(), until)))
+        .map(|i| {
+            // Each client starts elsewhere in the list.
+            let mut mine = queries.as_ref().clone();
+            mine.rotate_left(i * queries.len() / CLIENTS);
+            tokio::spawn(client(server, Arc::new(mine), until))
+        })
         .collect();
     let mut total = 0;
     for t in tasks {
@@ -122,7 +146,7 @@ fn main() {
     let secs: f64 = std::env::var("DNS_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(2.0);
+        .unwrap_or(1.0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -143,19 +167,29 @@ fn main() {
         let answer = buf[..n].to_vec();
         let baseline = start_baseline(answer.clone());
 
-        // Warm both up, then measure each in turn.
-        rate(baseline, &query, 0.3).await;
-        rate(mock.dns_addr(), &query, 0.3).await;
-        let base = rate(baseline, &query, secs).await;
-        let mock_rate = rate(mock.dns_addr(), &query, secs).await;
+        // Warm both up, then measure each in turn: the same question again and again (the
+        // answer cache's case), then questions never repeated (every one computed).
+        let rounds = common::rounds();
+        let same = Arc::new(vec![query.clone()]);
+        let distinct = Arc::new(distinct_queries());
         println!(
-            "dns udp loopback, {CLIENTS} clients x {WINDOW} in flight, {}-byte query, {}-byte answer, {secs} s each",
+            "dns udp loopback, {CLIENTS} clients x {WINDOW} in flight, {}-byte query, {}-byte answer, median of {rounds} rounds of {secs} s each way",
             query.len(),
             answer.len()
         );
-        println!("baseline (bare tokio UDP socket): {base:>10.0} queries/s");
-        println!("mock-gandi DNS:                   {mock_rate:>10.0} queries/s");
-        println!("ratio mock/baseline:              {:>10.2}", mock_rate / base);
+        for (what, queries) in [("one question repeated", &same), ("every question new", &distinct)] {
+            rate(baseline, queries, 0.3).await;
+            rate(mock.dns_addr(), queries, 0.3).await;
+            let (base, mock_rate, ratio) = common::paired(
+                rounds,
+                || rate(baseline, queries, secs),
+                || rate(mock.dns_addr(), queries, secs),
+            )
+            .await;
+            println!(
+                "{what}: baseline (bare tokio UDP socket) {base:.0} queries/s, mock-gandi DNS {mock_rate:.0} queries/s, ratio {ratio:.2}"
+            );
+        }
         println!("journal entries recorded: {}", mock.dns_queries().len());
     });
 }

@@ -1,6 +1,7 @@
 //! The request and DNS journals: what clients asked and what they got, for tests, scenario
 //! transcripts and `GET /_mock/requests` / `GET /_mock/dns/queries`.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -129,8 +130,8 @@ pub struct DnsEntry {
 /// held across an await.
 #[derive(Debug)]
 pub struct Journal {
-    requests: Mutex<Vec<RequestEntry>>,
-    dns: Mutex<Vec<DnsEntry>>,
+    requests: Mutex<VecDeque<RequestEntry>>,
+    dns: Mutex<VecDeque<DnsEntry>>,
     capacity: usize,
 }
 
@@ -151,12 +152,13 @@ impl Journal {
         }
     }
 
-    fn push<T>(&self, list: &Mutex<Vec<T>>, entry: T) {
+    fn push<T>(&self, list: &Mutex<VecDeque<T>>, entry: T) {
         let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
         if list.len() >= self.capacity {
+            // A ring: the oldest go without moving the others.
             list.drain(..self.capacity / 10);
         }
-        list.push(entry);
+        list.push_back(entry);
     }
 
     pub fn record_request(&self, entry: RequestEntry) {
@@ -168,14 +170,13 @@ impl Journal {
     }
 
     pub fn requests(&self) -> Vec<RequestEntry> {
-        self.requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        let list = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().cloned().collect()
     }
 
     pub fn dns_queries(&self) -> Vec<DnsEntry> {
-        self.dns.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let list = self.dns.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().cloned().collect()
     }
 
     pub fn clear_requests(&self) {

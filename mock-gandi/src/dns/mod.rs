@@ -5,11 +5,12 @@
 //! - `wire`: packets in and out; the only file that calls hickory-proto.
 //! - here: the UDP and TCP servers and the journal.
 //!
-//! Every answer is computed from [`ZoneStore::zone_for`] at the moment of the query: there
-//! is no cache, so a write is visible to the very next query (unless the seed sets a
-//! propagation lag). DNS fault rules (`[[dns_fault]]`) then drop it, change its rcode,
+//! Every answer is computed from [`ZoneStore::zone_for`] at the moment of the query, or taken
+//! from the loop's cache of answers computed at the store's current generation (`cache`):
+//! a write is visible to the very next query (unless the seed sets a propagation lag). DNS fault rules (`[[dns_fault]]`) then drop it, change its rcode,
 //! truncate it or delay it; the journal names the rule.
 
+mod cache;
 mod lookup;
 mod wire;
 
@@ -67,21 +68,25 @@ struct Handled {
 
 impl Context {
     /// Answers and journals one packet (`None`: not a query, nothing to send).
-    fn handle(&self, packet: &[u8], transport: Transport) -> Option<Handled> {
-        let reply = wire::respond(&self.store, packet, transport)?;
-        let mut s = reply.summary;
+    fn handle(
+        &self,
+        cache: &mut cache::AnswerCache,
+        packet: &[u8],
+        transport: Transport,
+    ) -> Option<Handled> {
+        let (bytes, s) = cache.respond(&self.store, packet, transport)?;
         let mut rcode = s.rcode.to_string();
         let fault = self.fault_for(&s.name, &s.qtype, transport);
+        // A rule that answers otherwise than with a late answer leaves no answers to journal.
+        let mut answered = true;
         let handled = match &fault {
             None => Handled {
-                bytes: Some(reply.bytes),
+                bytes: Some(bytes),
                 delay: Duration::ZERO,
             },
             Some((number, rule)) => {
                 tracing::debug!("dns: fault rule #{number} took {} {}", s.qtype, s.name);
-                if rule.action != DnsFaultAction::Delay {
-                    s.answers.clear();
-                }
+                answered = rule.action == DnsFaultAction::Delay;
                 let bytes = match &rule.action {
                     DnsFaultAction::Drop => {
                         rcode = "DROPPED".into();
@@ -89,14 +94,10 @@ impl Context {
                     }
                     DnsFaultAction::Rcode(name) => {
                         rcode.clone_from(name);
-                        Some(wire::rewrite(
-                            reply.bytes,
-                            lookup::Rcode::named(name),
-                            false,
-                        ))
+                        Some(wire::rewrite(bytes, lookup::Rcode::named(name), false))
                     }
-                    DnsFaultAction::Truncate => Some(wire::rewrite(reply.bytes, None, true)),
-                    DnsFaultAction::Delay => Some(reply.bytes),
+                    DnsFaultAction::Truncate => Some(wire::rewrite(bytes, None, true)),
+                    DnsFaultAction::Delay => Some(bytes),
                 };
                 Handled {
                     bytes,
@@ -107,10 +108,14 @@ impl Context {
         self.journal.record_dns(DnsEntry {
             time: OffsetDateTime::now_utc(),
             transport: transport.as_str(),
-            name: s.name,
-            qtype: s.qtype,
+            name: s.name.clone(),
+            qtype: s.qtype.clone(),
             rcode,
-            answers: s.answers.into_iter().map(|a| a.data).collect(),
+            answers: if answered {
+                s.answers.iter().map(|a| a.data.clone()).collect()
+            } else {
+                Vec::new()
+            },
             fault: fault.map(|(n, _)| n),
         });
         Some(handled)
@@ -170,6 +175,7 @@ pub async fn run(
 async fn serve_udp(socket: Arc<UdpSocket>, context: Arc<Context>, mut shutdown: Shutdown) {
     // Large enough for any datagram, so nothing arrives cut short.
     let mut buf = vec![0u8; 65_535];
+    let mut cache = cache::AnswerCache::default();
     let stop = shutdown.wait();
     tokio::pin!(stop);
     loop {
@@ -186,7 +192,7 @@ async fn serve_udp(socket: Arc<UdpSocket>, context: Arc<Context>, mut shutdown: 
         let Some(Handled {
             bytes: Some(bytes),
             delay,
-        }) = context.handle(&buf[..len], Transport::Udp)
+        }) = context.handle(&mut cache, &buf[..len], Transport::Udp)
         else {
             continue;
         };
@@ -255,6 +261,7 @@ async fn serve_connection(
     _permit: OwnedSemaphorePermit,
 ) {
     let _ = stream.set_nodelay(true);
+    let mut cache = cache::AnswerCache::default();
     let stop = shutdown.wait();
     tokio::pin!(stop);
     loop {
@@ -270,7 +277,7 @@ async fn serve_connection(
         let Some(Handled {
             bytes: Some(bytes),
             delay,
-        }) = context.handle(&packet, Transport::Tcp)
+        }) = context.handle(&mut cache, &packet, Transport::Tcp)
         else {
             return;
         };

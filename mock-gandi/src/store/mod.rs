@@ -247,6 +247,8 @@ pub struct ZoneStore {
     /// is set, and whether any DNS fault rule is armed (each kept with the state it describes).
     lagging: std::sync::atomic::AtomicBool,
     dns_faults_armed: std::sync::atomic::AtomicBool,
+    /// The state's generation, set when a write is complete (readable without the lock).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// The zone of the nameservers every served zone names.
@@ -327,6 +329,7 @@ impl ZoneStore {
             lag: Mutex::new(lag),
             lagging: flags.0,
             dns_faults_armed: flags.1,
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -336,6 +339,16 @@ impl ZoneStore {
         self.lagging.store(self.lag_lock().is_some(), SeqCst);
         self.dns_faults_armed
             .store(!state.dns_faults.is_empty(), SeqCst);
+    }
+
+    /// The generation of the state DNS serves, when DNS serves the current state (no
+    /// propagation lag): two equal values mean no write came in between. Without the lock.
+    pub fn settled_generation(&self) -> Option<u64> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.lagging.load(SeqCst) {
+            return None;
+        }
+        Some(self.generation.load(SeqCst))
     }
 
     /// Whether any DNS fault rule is armed.
@@ -376,6 +389,8 @@ impl ZoneStore {
         let state = Arc::make_mut(&mut guard);
         state.generation += 1;
         let result = f(state);
+        self.generation
+            .store(state.generation, std::sync::atomic::Ordering::SeqCst);
         if self.lagging.load(std::sync::atomic::Ordering::SeqCst)
             && let Some(lagging) = self.lag_lock().as_mut()
         {
@@ -407,6 +422,8 @@ impl ZoneStore {
             .clone()
             .map(|p| lag::Lagging::new(p, fresh.clone()));
         *state = fresh;
+        self.generation
+            .store(state.generation, std::sync::atomic::Ordering::SeqCst);
         self.refresh_flags(&state);
     }
 
