@@ -12,14 +12,8 @@ use crate::state::{AppState, Proxied, request_host};
 /// The Gandi APIs, routed by path: `/xmlrpc/`, `/api/v5/...`, `/v5/livedns/...`.
 fn gandi_routes() -> Router<AppState> {
     Router::new()
-        .nest(
-            "/api/v5",
-            crate::livedns::routes(crate::livedns::Generation::Old),
-        )
-        .nest(
-            "/v5/livedns",
-            crate::livedns::routes(crate::livedns::Generation::Current),
-        )
+        .merge(crate::livedns::routes(crate::livedns::Generation::Old))
+        .merge(crate::livedns::routes(crate::livedns::Generation::Current))
         .merge(crate::xmlrpc::routes())
         .fallback(crate::livedns::unknown_route)
 }

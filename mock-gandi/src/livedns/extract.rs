@@ -224,11 +224,7 @@ impl Base {
         if host.is_empty() {
             host = "localhost".to_string();
         }
-        let base = match generation {
-            Generation::Old => "/api/v5",
-            Generation::Current => "/v5/livedns",
-        };
-        Self(format!("{scheme}://{host}{base}"))
+        Self(format!("{scheme}://{host}{}", generation.prefix()))
     }
 
     pub(crate) fn domain(&self, fqdn: &Fqdn) -> String {

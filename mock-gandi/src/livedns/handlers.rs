@@ -77,7 +77,8 @@ async fn handle(
         .read(|s| authenticate(generation, &parts.headers, s, now))?;
     *auth = Some(cred.kind.as_str());
 
-    let target = Target::parse(parts.uri.path());
+    let path = parts.uri.path();
+    let target = Target::parse(path.strip_prefix(generation.prefix()).unwrap_or(path));
     // HEAD is GET without a body; hyper drops the body.
     let method = if parts.method == Method::HEAD {
         Method::GET

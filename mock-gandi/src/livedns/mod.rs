@@ -28,17 +28,29 @@ pub enum Generation {
     Current,
 }
 
-/// Every path below `/domains` goes to one dispatcher, so that unknown paths, methods and
-/// malformed segments get Gandi's errors rather than the router's; any other path under
-/// the base falls through to [`unknown_route`].
+impl Generation {
+    /// Where its API is on its host (the path every route of it starts with).
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Generation::Old => "/api/v5",
+            Generation::Current => "/v5/livedns",
+        }
+    }
+}
+
+/// Every path below `{prefix}/domains` goes to one dispatcher, so that unknown paths, methods
+/// and malformed segments get Gandi's errors rather than the router's; any other path under
+/// the base falls through to [`unknown_route`]. Full paths, not a nested router: no copy of
+/// the URI per request.
 pub(crate) fn routes(generation: Generation) -> Router<AppState> {
     let handler = move |State(app): State<AppState>, request: Request| {
         handlers::dispatch(app, generation, request)
     };
+    let prefix = generation.prefix();
     Router::new()
-        .route("/domains", any(handler))
-        .route("/domains/", any(handler))
-        .route("/domains/{*rest}", any(handler))
+        .route(&format!("{prefix}/domains"), any(handler))
+        .route(&format!("{prefix}/domains/"), any(handler))
+        .route(&format!("{prefix}/domains/{{*rest}}"), any(handler))
 }
 
 /// Any path outside the Gandi APIs: the Express default page (gandi-wire.md §4.2, inferred).

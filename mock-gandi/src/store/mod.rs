@@ -247,6 +247,8 @@ pub struct ZoneStore {
     /// is set, and whether any DNS fault rule is armed (each kept with the state it describes).
     lagging: std::sync::atomic::AtomicBool,
     dns_faults_armed: std::sync::atomic::AtomicBool,
+    /// Whether any HTTP fault rule is armed or a rate limit set (each request checks it).
+    http_rules_armed: std::sync::atomic::AtomicBool,
     /// The state's generation, set when a write is complete (readable without the lock).
     generation: std::sync::atomic::AtomicU64,
 }
@@ -320,6 +322,9 @@ impl ZoneStore {
         let flags = (
             std::sync::atomic::AtomicBool::new(lag.is_some()),
             std::sync::atomic::AtomicBool::new(!state.dns_faults.is_empty()),
+            std::sync::atomic::AtomicBool::new(
+                !state.faults.is_empty() || state.rate_limiter.is_some(),
+            ),
         );
         Self {
             state: Mutex::new(state),
@@ -329,6 +334,7 @@ impl ZoneStore {
             lag: Mutex::new(lag),
             lagging: flags.0,
             dns_faults_armed: flags.1,
+            http_rules_armed: flags.2,
             generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -339,6 +345,10 @@ impl ZoneStore {
         self.lagging.store(self.lag_lock().is_some(), SeqCst);
         self.dns_faults_armed
             .store(!state.dns_faults.is_empty(), SeqCst);
+        self.http_rules_armed.store(
+            !state.faults.is_empty() || state.rate_limiter.is_some(),
+            SeqCst,
+        );
     }
 
     /// The generation of the state DNS serves, when DNS serves the current state (no
@@ -349,6 +359,13 @@ impl ZoneStore {
             return None;
         }
         Some(self.generation.load(SeqCst))
+    }
+
+    /// Whether any HTTP fault rule is armed or a rate limit set: with neither, a request
+    /// goes straight to its API.
+    pub fn http_rules_armed(&self) -> bool {
+        self.http_rules_armed
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Whether any DNS fault rule is armed.
@@ -466,12 +483,15 @@ impl ZoneStore {
         let mut state = self.lock_mut();
         let first = state.faults.len() + 1;
         state.faults.extend(rules.into_iter().map(ArmedFault::new));
+        self.refresh_flags(&state);
         first..state.faults.len() + 1
     }
 
     /// Disarms every fault rule (`DELETE /_mock/faults`); the journal keeps what fired.
     pub fn clear_faults(&self) {
-        self.lock_mut().faults.clear();
+        let mut state = self.lock_mut();
+        state.faults.clear();
+        self.refresh_flags(&state);
     }
 
     /// Arms more DNS fault rules after the others (`POST /_mock/dns/faults`).
