@@ -12,7 +12,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use super::seed::{Seed, SeedCredential, SeedDomain, SeedError, first_duplicate};
 
 /// About this many bytes of TOML, or this many JSON domains, make one part.
-const TOML_PART_BYTES: usize = 32 * 1024;
+const TOML_PART_BYTES: usize = 16 * 1024;
 const JSON_PART_DOMAINS: usize = 256;
 
 /// What [`each_part`] ends with.
