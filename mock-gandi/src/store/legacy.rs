@@ -200,6 +200,19 @@ impl State {
         Ok(z.versions.get_mut(&v).expect("resolved above").listed_mut())
     }
 
+    /// A copy of `records` with new ids.
+    fn renumbered(&mut self, records: &Records) -> Records {
+        Records::Listed(
+            records
+                .iter()
+                .map(|r| LegacyRecord {
+                    id: self.next_record_id(),
+                    ..r
+                })
+                .collect(),
+        )
+    }
+
     /// `domain.zone.clone`: a new zone whose version 1 (active) copies the given version of
     /// `zone` (0 = active), with new record ids. Returns the new zone's id.
     pub fn legacy_clone_zone(
@@ -216,15 +229,7 @@ impl State {
             None => format!("{} (clone)", source.name),
         };
         let id = self.new_zone(&name);
-        let copied = Records::Listed(
-            records
-                .iter()
-                .map(|r| LegacyRecord {
-                    id: self.next_record_id(),
-                    ..r
-                })
-                .collect(),
-        );
+        let copied = self.renumbered(&records);
         if let Some(z) = self.zones.get_mut(&id) {
             std::sync::Arc::make_mut(z).versions.insert(1, copied);
         }
@@ -264,15 +269,7 @@ impl State {
         let next = z
             .next_version
             .max(z.versions.keys().next_back().copied().unwrap_or(0) + 1);
-        let copied = Records::Listed(
-            records
-                .iter()
-                .map(|r| LegacyRecord {
-                    id: self.next_record_id(),
-                    ..r
-                })
-                .collect(),
-        );
+        let copied = self.renumbered(&records);
         let z = self.legacy_zone_mut(zone)?;
         z.versions.insert(next, copied);
         z.next_version = next + 1;

@@ -656,20 +656,7 @@ impl State {
                     .enumerate()
                     .all(|(i, v)| !r.values[..i].contains(v))
         });
-        let listed = (!plain).then(|| {
-            d.record
-                .iter()
-                .flat_map(|r| r.values.iter().map(move |v| (r, v)))
-                .zip(first_id..)
-                .map(|((r, v), id)| LegacyRecord {
-                    id,
-                    name: r.name.clone(),
-                    rtype: r.rtype,
-                    value: v.clone(),
-                    ttl: r.ttl,
-                })
-                .collect::<Vec<_>>()
-        });
+        let listed = (!plain).then(|| records::listing(&d.record, first_id));
         drop(keys);
         let mut order = Vec::with_capacity(d.record.len());
         let mut sets: BTreeMap<(RelName, RecordType), RrSet> = BTreeMap::new();
@@ -1238,23 +1225,6 @@ permissions = ["dns:read"]
         assert_eq!(Arc::as_ptr(&store.current()), held);
     }
 
-    /// What version 1 of a seeded zone must list: every value of every record, in the seed's
-    /// order, ids counted from the first (written out here the plain way).
-    fn seeded_records(seed: &SeedDomain, first_id: u64) -> Vec<LegacyRecord> {
-        seed.record
-            .iter()
-            .flat_map(|r| r.values.iter().map(move |v| (r, v)))
-            .zip(first_id..)
-            .map(|((r, v), id)| LegacyRecord {
-                id,
-                name: r.name.clone(),
-                rtype: r.rtype,
-                value: v.clone(),
-                ttl: r.ttl,
-            })
-            .collect()
-    }
-
     #[test]
     fn a_seeded_zone_version_lists_the_seed_s_records_and_shares_the_rrsets() {
         // A plain domain (read from its rrsets), one whose records repeat an rrset and a
@@ -1297,7 +1267,10 @@ values = ["10 mx.example."]
         for d in &seed.domain {
             let domain = &state.domains[&d.fqdn];
             let version = &state.zones[&domain.zone_id].versions[&1];
-            assert_eq!(version.iter().collect::<Vec<_>>(), seeded_records(d, first));
+            assert_eq!(
+                version.iter().collect::<Vec<_>>(),
+                records::listing(&d.record, first)
+            );
             first += version.len() as u64;
             match (d.fqdn.as_str(), version) {
                 ("repeats.example", Records::Listed(_)) => {}
@@ -1331,7 +1304,7 @@ values = ["10 mx.example."]
         let version = &state.zones[&domain.zone_id].versions[&1];
         assert_eq!(
             version.iter().collect::<Vec<_>>(),
-            seeded_records(plain, FIRST_RECORD_ID)
+            records::listing(&plain.record, FIRST_RECORD_ID)
         );
         // A v4 edit writes the version out, the same records then the new one.
         let zone = domain.zone_id as i64;
@@ -1352,7 +1325,10 @@ values = ["10 mx.example."]
         let version = &state.zones[&domain.zone_id].versions[&1];
         assert!(matches!(version, Records::Listed(_)));
         let listed: Vec<_> = version.iter().collect();
-        assert_eq!(listed[..4], seeded_records(plain, FIRST_RECORD_ID)[..]);
+        assert_eq!(
+            listed[..4],
+            records::listing(&plain.record, FIRST_RECORD_ID)[..]
+        );
         assert_eq!(listed[4].name.as_str(), "new");
         // reset returns to the seeded form.
         store.reset();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::rrsets::RrSets;
+use super::seed::SeedRecord;
 use super::types::{RecordType, RelName};
 
 /// One record of a legacy zone version.
@@ -36,6 +37,23 @@ pub struct Seeded {
     /// The seed's records, as positions in `rrsets`.
     order: Box<[u32]>,
     first_id: u64,
+}
+
+/// The records a seed's records make, written out: every value of every record in order, ids
+/// counted from `first_id`.
+pub(crate) fn listing(records: &[SeedRecord], first_id: u64) -> Vec<LegacyRecord> {
+    records
+        .iter()
+        .flat_map(|r| r.values.iter().map(move |v| (r, v)))
+        .zip(first_id..)
+        .map(|((r, v), id)| LegacyRecord {
+            id,
+            name: r.name.clone(),
+            rtype: r.rtype,
+            value: v.clone(),
+            ttl: r.ttl,
+        })
+        .collect()
 }
 
 impl Default for Records {
