@@ -84,11 +84,10 @@ async fn journal_layer(
             rate_limited: false,
         }),
     };
-    let (response, fault) = crate::faults::run(&state, request, next).await;
+    let (mut response, fault) = crate::faults::run(&state, request, next).await;
     let note = response
-        .extensions()
-        .get::<Note>()
-        .cloned()
+        .extensions_mut()
+        .remove::<Note>()
         .unwrap_or_default();
     let closed = response
         .extensions()
