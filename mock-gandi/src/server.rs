@@ -7,13 +7,14 @@ use axum::response::Response;
 use time::OffsetDateTime;
 
 use crate::journal::{Api, InFlight, Note, RequestEntry};
+use crate::livedns::Generation;
 use crate::state::{AppState, Proxied, request_host};
 
 /// The Gandi APIs, routed by path: `/xmlrpc/`, `/api/v5/...`, `/v5/livedns/...`.
 fn gandi_routes() -> Router<AppState> {
     Router::new()
-        .merge(crate::livedns::routes(crate::livedns::Generation::Old))
-        .merge(crate::livedns::routes(crate::livedns::Generation::Current))
+        .merge(crate::livedns::routes(Generation::Old))
+        .merge(crate::livedns::routes(Generation::Current))
         .merge(crate::xmlrpc::routes())
         .fallback(crate::livedns::unknown_route)
 }
@@ -36,9 +37,9 @@ pub fn gandi_router(state: AppState) -> Router {
 fn api_of(path: &str) -> Api {
     if path.starts_with("/xmlrpc") {
         Api::V4
-    } else if path.starts_with("/api/v5") {
+    } else if path.starts_with(Generation::Old.prefix()) {
         Api::LivednsOld
-    } else if path.starts_with("/v5/livedns") {
+    } else if path.starts_with(Generation::Current.prefix()) {
         Api::Livedns
     } else if path.starts_with("/_mock") {
         Api::Admin

@@ -23,6 +23,8 @@ const MAX_KEY: usize = 512;
 pub(super) struct AnswerCache {
     generation: u64,
     entries: HashMap<Vec<u8>, (Vec<u8>, Arc<Summary>)>,
+    /// The key of the packet at hand, built here so that a hit allocates no key.
+    key: Vec<u8>,
 }
 
 impl AnswerCache {
@@ -47,9 +49,10 @@ impl AnswerCache {
             self.entries.clear();
             self.generation = generation;
         }
-        let mut key = packet.to_vec();
-        key[..2].fill(0);
-        if let Some((bytes, summary)) = self.entries.get(&key) {
+        self.key.clear();
+        self.key.extend_from_slice(packet);
+        self.key[..2].fill(0);
+        if let Some((bytes, summary)) = self.entries.get(&self.key) {
             let mut bytes = bytes.clone();
             bytes[..2].copy_from_slice(&packet[..2]);
             return Some((bytes, summary.clone()));
@@ -61,7 +64,8 @@ impl AnswerCache {
             if self.entries.len() >= ENTRIES {
                 self.entries.clear();
             }
-            self.entries.insert(key, (bytes.clone(), summary.clone()));
+            self.entries
+                .insert(self.key.clone(), (bytes.clone(), summary.clone()));
         }
         Some((bytes, summary))
     }

@@ -257,8 +257,8 @@ pub struct ZoneStore {
 pub const NAMESERVER_ZONE: &str = "mock-gandi.test";
 
 /// What the DNS server needs of one zone at query time: a LiveDNS zone's rrsets read in place
-/// from the snapshot, or sets built for the query (a legacy zone's records grouped, the
-/// nameservers' zone).
+/// from the snapshot, or a list of its own (a legacy version's, shared when a seed made it and
+/// grouped otherwise; the nameservers' zone).
 #[derive(Debug, Clone)]
 pub struct ZoneView {
     pub apex: Fqdn,
@@ -269,7 +269,7 @@ pub struct ZoneView {
 #[derive(Debug, Clone)]
 enum ViewSource {
     Live(Arc<State>),
-    Built(Vec<RrSet>),
+    Sets(RrSets),
 }
 
 impl ZoneView {
@@ -280,7 +280,7 @@ impl ZoneView {
                 state.domains.get(&self.apex).map(|d| d.rrsets.values()),
                 None,
             ),
-            ViewSource::Built(sets) => (None, Some(sets.iter())),
+            ViewSource::Sets(sets) => (None, Some(sets.values())),
         };
         live.into_iter()
             .flatten()
@@ -541,7 +541,7 @@ impl ZoneStore {
         Some(ZoneView {
             apex,
             serial: self.read(|s| (s.generation % u64::from(u32::MAX)) as u32),
-            source: ViewSource::Built(rrsets),
+            source: ViewSource::Sets(RrSets::from_sorted(rrsets)),
         })
     }
 
@@ -648,16 +648,17 @@ impl State {
         let first_id = self.next_record_id;
         // Unless every record is an rrset of its own with its values once, version 1 is
         // written out here; else it is read from the rrsets (see `Records`).
-        let mut keys = std::collections::HashSet::new();
-        let plain = d.record.iter().all(|r| {
-            keys.insert((&r.name, r.rtype))
-                && r.values
-                    .iter()
-                    .enumerate()
-                    .all(|(i, v)| !r.values[..i].contains(v))
-        });
+        let plain = {
+            let mut keys = std::collections::HashSet::new();
+            d.record.iter().all(|r| {
+                keys.insert((&r.name, r.rtype))
+                    && r.values
+                        .iter()
+                        .enumerate()
+                        .all(|(i, v)| !r.values[..i].contains(v))
+            })
+        };
         let listed = (!plain).then(|| records::listing(&d.record, first_id));
-        drop(keys);
         let mut order = Vec::with_capacity(d.record.len());
         let mut sets: BTreeMap<(RelName, RecordType), RrSet> = BTreeMap::new();
         for r in d.record {
@@ -773,11 +774,11 @@ impl State {
         let source = match domain.dns {
             // The snapshot's own rrsets, read in place (no copy per query).
             DnsMode::Livedns => ViewSource::Live(this.clone()),
-            DnsMode::Legacy => ViewSource::Built(
+            DnsMode::Legacy => ViewSource::Sets(
                 this.zones
                     .get(&domain.zone_id)
                     .and_then(|z| z.versions.get(&z.active))
-                    .map(|records| group_legacy(records.iter()))
+                    .map(Records::rrsets)
                     .unwrap_or_default(),
             ),
         };
@@ -1101,26 +1102,6 @@ fn check_cname_exclusive(
         ));
     }
     Ok(())
-}
-
-/// Groups legacy records into rrsets (the TTL of the first record of a set wins, as a DNS
-/// server must give one TTL per set).
-pub(crate) fn group_legacy(records: impl Iterator<Item = LegacyRecord>) -> Vec<RrSet> {
-    let mut sets: BTreeMap<(RelName, RecordType), RrSet> = BTreeMap::new();
-    for r in records {
-        let set = sets
-            .entry((r.name.clone(), r.rtype))
-            .or_insert_with(|| RrSet {
-                name: r.name.clone(),
-                rtype: r.rtype,
-                ttl: r.ttl,
-                values: Vec::new(),
-            });
-        if !set.values.contains(&r.value) {
-            set.values.push(r.value.clone());
-        }
-    }
-    sets.into_values().collect()
 }
 
 /// A stable uuid-shaped id for an organization name (FNV-1a, twice, formatted 8-4-4-4-12).

@@ -3,11 +3,12 @@
 //! the domain until LiveDNS changes them) in the seed's order, with the ids the seed gave,
 //! and written out only when a v4 call edits it. A large account thus holds its records once.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::rrsets::RrSets;
+use super::rrsets::{RrSet, RrSets};
 use super::seed::SeedRecord;
 use super::types::{RecordType, RelName};
 
@@ -98,6 +99,28 @@ impl Records {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The records as DNS serves them, grouped by name and type (a value once, an rrset's TTL
+    /// its first record's): the seeded rrsets themselves for the version a seed made.
+    pub fn rrsets(&self) -> RrSets {
+        let records = match self {
+            Records::Seeded(s) => return s.rrsets.clone(),
+            Records::Listed(records) => records,
+        };
+        let mut sets: BTreeMap<(&RelName, RecordType), RrSet> = BTreeMap::new();
+        for r in records {
+            let set = sets.entry((&r.name, r.rtype)).or_insert_with(|| RrSet {
+                name: r.name.clone(),
+                rtype: r.rtype,
+                ttl: r.ttl,
+                values: Vec::new(),
+            });
+            if !set.values.contains(&r.value) {
+                set.values.push(r.value.clone());
+            }
+        }
+        RrSets::from_sorted(sets.into_values().collect())
     }
 
     /// The records as a list to edit (written out first if the seed's).
