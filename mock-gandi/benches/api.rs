@@ -9,7 +9,8 @@
 //! the rounds' ratios.
 //!
 //! `cargo bench -p mock-gandi --bench api` (`BENCH_SECONDS=N` per round, default 1;
-//! `BENCH_ROUNDS=N`, default 7; `BENCH_CONNECTIONS=N`, default 8).
+//! `BENCH_ROUNDS=N`, default 7; `BENCH_CONNECTIONS=N`, default 8; `BENCH_ONLY=PUT` runs only the cases whose name holds
+//! it, for a profiler).
 
 mod common;
 
@@ -136,7 +137,11 @@ fn main() {
             ("GET rrset", hyper::Method::GET, ""),
             ("PUT rrset", hyper::Method::PUT, put_body),
         ];
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
         for (name, method, body) in cases {
+            if !name.contains(only.as_str()) {
+                continue;
+            }
             let (base_rate, mock_rate, ratio) = common::paired(
                 rounds,
                 || rate(format!("http://{base}{RRSET}"), method.clone(), body, seconds, connections),
@@ -146,6 +151,9 @@ fn main() {
             println!(
                 "{name}: mock {mock_rate:.0} req/s, bare axum handler {base_rate:.0} req/s, ratio {ratio:.2} (median of {rounds} rounds of {seconds} s each way, {connections} connections)"
             );
+        }
+        if !only.is_empty() {
+            return;
         }
         // Every rule is matched against every request (the body is read whole to do it).
         let rules: String = (0..10)

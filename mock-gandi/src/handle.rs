@@ -182,12 +182,7 @@ impl MockGandiBuilder {
             ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
             ip => ip,
         }));
-        let mut state = AppState::new(store);
-        state.limits = self.limits;
-        state.journal = Arc::new(crate::journal::Journal::with_capacity(
-            self.limits.journal_entries,
-        ));
-        state.ca_pem = Some(Arc::new(ca.cert_pem.clone()));
+        let state = AppState::with(store, self.limits, Some(ca.cert_pem.clone()));
         let (trigger, shutdown) = Shutdown::new();
         let thread_state = state.clone();
         let thread = std::thread::Builder::new()

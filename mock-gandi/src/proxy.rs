@@ -203,7 +203,7 @@ async fn answer(
     // route, so answer what the router answers for any unknown path. The journal layer lives
     // inside the router, so this one request is journaled here.
     let time = OffsetDateTime::now_utc();
-    let entry_host = request_host(request.headers(), request.uri());
+    let entry_host = request_host(request.headers(), request.uri()).to_string();
     let method = request.method().clone();
     let uri = request.uri().clone();
     let response = crate::livedns::unknown_route(method.clone(), uri.clone()).await;

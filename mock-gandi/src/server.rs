@@ -69,7 +69,7 @@ async fn journal_layer(
         entry: Some(RequestEntry {
             time: OffsetDateTime::now_utc(),
             api,
-            host: request_host(request.headers(), request.uri()),
+            host: request_host(request.headers(), request.uri()).to_string(),
             method: request.method().to_string(),
             path,
             query: request.uri().query().map(str::to_string),

@@ -10,9 +10,14 @@ use tokio::sync::watch;
 use crate::journal::Journal;
 use crate::store::ZoneStore;
 
-/// What every handler can reach.
+/// What every handler can reach: one shared [`Shared`], so that a clone (the router makes
+/// several per request) is one reference count.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What an [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     pub store: Arc<ZoneStore>,
     pub journal: Arc<Journal>,
     /// The PEM of the proxy's CA, served at `/_mock/ca.pem`.
@@ -59,13 +64,28 @@ impl Default for Limits {
 }
 
 impl AppState {
+    /// A state with the default limits and no proxy CA.
     pub fn new(store: ZoneStore) -> Self {
-        Self {
+        Self::with(store, Limits::default(), None)
+    }
+
+    /// A state with its limits (the journal keeps `limits.journal_entries`) and the PEM of
+    /// the proxy's CA.
+    pub fn with(store: ZoneStore, limits: Limits, ca_pem: Option<String>) -> Self {
+        Self(Arc::new(Shared {
             store: Arc::new(store),
-            journal: Arc::new(Journal::default()),
-            ca_pem: None,
-            limits: Limits::default(),
-        }
+            journal: Arc::new(Journal::with_capacity(limits.journal_entries)),
+            ca_pem: ca_pem.map(Arc::new),
+            limits,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
@@ -102,11 +122,10 @@ impl ShutdownTrigger {
 }
 
 /// The host the client addressed: the Host header, else the URI's authority.
-pub fn request_host(headers: &HeaderMap, uri: &Uri) -> String {
+pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> &'a str {
     headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or_default()
 }

@@ -4,6 +4,8 @@
 //! - current host (`/v5/livedns`): `Authorization: Bearer <PAT>` or `Authorization: Apikey <key>`;
 //! - old host (`/api/v5`): `X-Api-Key: <key>`.
 
+use std::sync::Arc;
+
 use axum::http::HeaderMap;
 use time::OffsetDateTime;
 
@@ -17,7 +19,7 @@ pub(crate) fn authenticate(
     headers: &HeaderMap,
     state: &State,
     now: OffsetDateTime,
-) -> Result<Credential, ApiError> {
+) -> Result<Arc<Credential>, ApiError> {
     match generation {
         Generation::Current => current(headers, state, now),
         Generation::Old => old(headers, state, now),
@@ -28,34 +30,40 @@ fn current(
     headers: &HeaderMap,
     state: &State,
     now: OffsetDateTime,
-) -> Result<Credential, ApiError> {
+) -> Result<Arc<Credential>, ApiError> {
     // Anything but Bearer or Apikey (X-Api-Key included) is "no credentials" to the gateway.
     let Some((scheme, token)) = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().split_once(char::is_whitespace))
-        .map(|(s, t)| (s.to_ascii_lowercase(), t.trim()))
+        .map(|(s, t)| (s, t.trim()))
         .filter(|(_, t)| !t.is_empty())
     else {
         return Err(ApiError::NoCredentials);
     };
     let pat = state.credential(token, CredentialKind::Pat);
-    match scheme.as_str() {
-        "bearer" => match pat {
+    match scheme {
+        s if s.eq_ignore_ascii_case("bearer") => match pat {
             Some(c) if !c.is_expired(now) => Ok(c.clone()),
             _ => Err(ApiError::Forbidden),
         },
-        "apikey" => match state.credential(token, CredentialKind::ApiKey) {
-            Some(c) if !c.is_expired(now) => Ok(c.clone()),
-            // A PAT is known to the gateway, just not as an API key.
-            _ if pat.is_some() => Err(ApiError::Forbidden),
-            _ => Err(ApiError::BadApiKey),
-        },
+        s if s.eq_ignore_ascii_case("apikey") => {
+            match state.credential(token, CredentialKind::ApiKey) {
+                Some(c) if !c.is_expired(now) => Ok(c.clone()),
+                // A PAT is known to the gateway, just not as an API key.
+                _ if pat.is_some() => Err(ApiError::Forbidden),
+                _ => Err(ApiError::BadApiKey),
+            }
+        }
         _ => Err(ApiError::NoCredentials),
     }
 }
 
-fn old(headers: &HeaderMap, state: &State, now: OffsetDateTime) -> Result<Credential, ApiError> {
+fn old(
+    headers: &HeaderMap,
+    state: &State,
+    now: OffsetDateTime,
+) -> Result<Arc<Credential>, ApiError> {
     let key = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())

@@ -2,6 +2,8 @@
 //! and JSON bodies are parsed here, and whatever is malformed becomes an [`ApiError`] with
 //! Gandi's shape.
 
+use std::fmt::Write as _;
+
 use axum::body::Body;
 use axum::http::request::Parts;
 use serde_json::{Map, Value};
@@ -10,7 +12,7 @@ use super::Generation;
 use super::error::{ApiError, FieldError};
 use crate::state::{Proxied, request_host};
 use crate::store::types::{check_ttl, normalize_value};
-use crate::store::{Fqdn, RecordType, RelName};
+use crate::store::{DEFAULT_TTL, Fqdn, RecordType, RelName, normalize_values};
 
 /// Which resource a path (below the base) names; segments are still percent-encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,13 +28,23 @@ pub(crate) enum Target<'a> {
 
 impl<'a> Target<'a> {
     pub(crate) fn parse(path: &'a str) -> Self {
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match segments.as_slice() {
-            ["domains"] => Self::Domains,
-            ["domains", d] if !d.is_empty() => Self::Domain(d),
-            ["domains", d, "records"] if !d.is_empty() => Self::Records(d),
-            ["domains", d, "records", n] if !d.is_empty() => Self::Name(d, n),
-            ["domains", d, "records", n, t] if !d.is_empty() => Self::Rrset(d, n, t),
+        let mut segments = path.trim_start_matches('/').split('/');
+        let mut next = || segments.next();
+        let (first, d, records, n, t, rest) = (next(), next(), next(), next(), next(), next());
+        match (first, d, records, n, t, rest) {
+            (Some("domains"), None, ..) => Self::Domains,
+            (Some("domains"), Some(d), None, ..) if !d.is_empty() => Self::Domain(d),
+            (Some("domains"), Some(d), Some("records"), None, ..) if !d.is_empty() => {
+                Self::Records(d)
+            }
+            (Some("domains"), Some(d), Some("records"), Some(n), None, _) if !d.is_empty() => {
+                Self::Name(d, n)
+            }
+            (Some("domains"), Some(d), Some("records"), Some(n), Some(t), None)
+                if !d.is_empty() =>
+            {
+                Self::Rrset(d, n, t)
+            }
             _ => Self::Unknown,
         }
     }
@@ -66,16 +78,20 @@ pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> 
 
 /// Encodes a record name for an href the way Gandi does (`@` is `%40`): everything but
 /// letters, digits and `_.-~` is escaped, as Python's `quote(name, safe="")` does.
-pub(crate) fn encode_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
+pub(crate) fn encode_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~');
+    if name.bytes().all(plain) {
+        return name.into();
+    }
+    let mut out = String::with_capacity(name.len() + 2);
     for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~') {
+        if plain(b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
-    out
+    out.into()
 }
 
 /// The domain named in the path: `None` when it cannot be a domain name at all.
@@ -209,42 +225,67 @@ fn positive(key: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<usiz
 }
 
 /// Scheme, host and base the client used; every href in an answer starts with it.
-#[derive(Debug, Clone)]
-pub(crate) struct Base(String);
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Base<'a> {
+    scheme: &'static str,
+    host: &'a str,
+    prefix: &'static str,
+}
 
-impl Base {
-    pub(crate) fn of(generation: Generation, parts: &Parts) -> Self {
+impl<'a> Base<'a> {
+    pub(crate) fn of(generation: Generation, parts: &'a Parts) -> Self {
         // Through the proxy the client spoke TLS to a Gandi hostname; directly it spoke HTTP.
         let scheme = if parts.extensions.get::<Proxied>().is_some() {
             "https"
         } else {
             "http"
         };
-        let mut host = request_host(&parts.headers, &parts.uri);
-        if host.is_empty() {
-            host = "localhost".to_string();
+        let host = match request_host(&parts.headers, &parts.uri) {
+            "" => "localhost",
+            host => host,
+        };
+        Self {
+            scheme,
+            host,
+            prefix: generation.prefix(),
         }
-        Self(format!("{scheme}://{host}{}", generation.prefix()))
     }
 
     pub(crate) fn domain(&self, fqdn: &Fqdn) -> String {
-        format!("{}/domains/{fqdn}", self.0)
+        let Self {
+            scheme,
+            host,
+            prefix,
+        } = self;
+        format!("{scheme}://{host}{prefix}/domains/{fqdn}")
     }
 
     pub(crate) fn records(&self, fqdn: &Fqdn) -> String {
-        format!("{}/domains/{fqdn}/records", self.0)
+        format!("{}/records", self.domain(fqdn))
     }
 
     pub(crate) fn keys(&self, fqdn: &Fqdn) -> String {
-        format!("{}/domains/{fqdn}/keys", self.0)
+        format!("{}/keys", self.domain(fqdn))
     }
 
     pub(crate) fn rrset(&self, fqdn: &Fqdn, name: &RelName, rtype: RecordType) -> String {
-        format!(
-            "{}/domains/{fqdn}/records/{}/{rtype}",
-            self.0,
-            encode_name(name.as_str())
-        )
+        let name = encode_name(name.as_str());
+        let rtype = rtype.as_str();
+        let parts = [
+            self.scheme,
+            "://",
+            self.host,
+            self.prefix,
+            "/domains/",
+            fqdn.as_str(),
+            "/records/",
+            &name,
+            "/",
+            rtype,
+        ];
+        let mut href = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| href.push_str(p));
+        href
     }
 }
 
@@ -254,6 +295,25 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, 
     axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::TooLarge)
+}
+
+/// The body of a one-rrset `PUT` in the shape clients send: `rrset_ttl` an integer or absent,
+/// `rrset_values` a list of strings, any other field ignored.
+#[derive(serde::Deserialize)]
+struct PlainRrsetBody {
+    rrset_ttl: Option<u32>,
+    rrset_values: Vec<String>,
+}
+
+/// The TTL and the values in the store's form (each once) of a one-rrset `PUT` body in the
+/// common shape whose every field is valid for `rtype`, read straight into its fields. `None`
+/// for any other body: the general reading ([`json_object`], [`Fields`]) then finds Gandi's
+/// errors, or reads the other shapes Gandi takes (a TTL as a string).
+pub(crate) fn plain_rrset_body(bytes: &[u8], rtype: RecordType) -> Option<(u32, Vec<String>)> {
+    let body: PlainRrsetBody = serde_json::from_slice(bytes).ok()?;
+    let ttl = check_ttl(body.rrset_ttl.unwrap_or(DEFAULT_TTL)).ok()?;
+    let values = normalize_values(rtype, &body.rrset_values).ok()?;
+    Some((ttl, values))
 }
 
 /// Parses a JSON object body. An empty body is an empty object, so that missing fields are

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -16,11 +17,16 @@ use super::Generation;
 use super::auth::authenticate;
 use super::error::ApiError;
 use super::extract::{
-    Base, Fields, ListQuery, Target, json_object, path_fqdn, path_name, path_type, read_body,
+    Base, Fields, ListQuery, Target, json_object, path_fqdn, path_name, path_type,
+    plain_rrset_body, read_body,
 };
 use crate::journal::Note;
 use crate::state::AppState;
-use crate::store::{Credential, Denied, Domain, Fqdn, Need, RecordType, RelName, RrSet, State};
+use crate::store::types::check_ttl;
+use crate::store::{
+    Credential, DEFAULT_TTL, Denied, Domain, Fqdn, Need, RecordType, RelName, RrSet, State,
+    StoreError, normalize_values,
+};
 
 /// What every rrset write answers (compact, 32 bytes: acme.sh looks for exactly this).
 const RECORD_CREATED: &str = r#"{"message":"DNS Record Created"}"#;
@@ -57,10 +63,10 @@ pub(crate) async fn dispatch(app: AppState, generation: Generation, request: Req
 }
 
 /// What a handler knows about its caller.
-struct Cx {
-    app: AppState,
-    cred: Credential,
-    base: Base,
+struct Cx<'a> {
+    app: &'a AppState,
+    cred: Arc<Credential>,
+    base: Base<'a>,
     query: ListQuery,
 }
 
@@ -103,7 +109,7 @@ async fn handle(
     // Clients send `{}` with GET and DELETE (python-requests in the recordings); ignored.
     let bytes = body.transpose()?.unwrap_or_default();
     let cx = Cx {
-        app: app.clone(),
+        app,
         cred,
         base: Base::of(generation, parts),
         query,
@@ -190,11 +196,19 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 fn created(location: Option<String>) -> Response {
-    let response = json(StatusCode::CREATED, RECORD_CREATED.to_string());
-    match location {
-        Some(l) => with_header(response, header::LOCATION, &l),
-        None => response,
+    let mut response = (
+        StatusCode::CREATED,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        RECORD_CREATED,
+    )
+        .into_response();
+    if let Some(value) = location.and_then(|l| HeaderValue::try_from(l).ok()) {
+        response.headers_mut().insert(header::LOCATION, value);
     }
+    response
 }
 
 fn no_content() -> Response {
@@ -533,15 +547,25 @@ fn put_rrset(
     rtype: RecordType,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
-    let (ttl, values) = validated(bytes, |f| {
-        let ttl = f.ttl();
-        // An empty list is how certbot and acme.sh clean up: it removes the rrset.
-        let values = f.values(Some(rtype), false);
-        Some((ttl?, values?))
-    })?;
+    // An empty list is how certbot and acme.sh clean up: it removes the rrset.
+    let (ttl, values) = match plain_rrset_body(bytes, rtype) {
+        Some(read) => read,
+        None => {
+            let (ttl, values) = validated(bytes, |f| {
+                let ttl = f.ttl();
+                let values = f.values(Some(rtype), false);
+                Some((ttl?, values?))
+            })?;
+            let ttl = check_ttl(ttl.unwrap_or(DEFAULT_TTL)).map_err(StoreError::from)?;
+            (
+                ttl,
+                normalize_values(rtype, &values).map_err(StoreError::from)?,
+            )
+        }
+    };
     cx.app.store.write(|s| {
         access(s, cx, fqdn, Need::Write)?;
-        s.put_rrset(fqdn, name, rtype, ttl, &values)
+        s.put_normalized_rrset(fqdn, name, rtype, ttl, values)
             .map_err(ApiError::from)
     })?;
     // The recordings show the location header on PUT as well as on POST.

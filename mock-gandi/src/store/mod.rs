@@ -36,8 +36,9 @@ pub use seed::{
     SeedError, SeedRecord,
 };
 pub use state_json::StateJson;
+use types::check_ttl;
+pub use types::normalize_values;
 pub use types::{DEFAULT_TTL, Fqdn, Invalid, MAX_TTL, MIN_TTL, RecordType, RelName};
-use types::{check_ttl, normalize_value};
 
 /// First id given to a legacy zone; real zone ids are large numbers.
 const FIRST_ZONE_ID: u64 = 1_000_000;
@@ -151,7 +152,8 @@ pub struct State {
     /// it did not change, and copying the maps copies pointers.
     pub(crate) domains: BTreeMap<Fqdn, Arc<Domain>>,
     pub(crate) zones: BTreeMap<u64, Arc<LegacyZone>>,
-    pub(crate) credentials: Vec<Credential>,
+    /// Shared: a request holds its caller's for its whole handling.
+    pub(crate) credentials: Vec<Arc<Credential>>,
     pub(crate) next_zone_id: u64,
     pub(crate) next_record_id: u64,
     pub(crate) next_domain_id: u64,
@@ -628,7 +630,7 @@ impl State {
             // both APIs); a later seed's credential of the same secret and kind replaces it.
             self.credentials
                 .retain(|k| k.secret != c.secret || k.kind != c.kind);
-            self.credentials.push(Credential {
+            self.credentials.push(Arc::new(Credential {
                 kind: c.kind,
                 secret: c.secret.clone(),
                 organization: c.organization.clone(),
@@ -637,7 +639,7 @@ impl State {
                     || c.permissions.contains(&Permission::Write),
                 write: c.permissions.contains(&Permission::Write),
                 expires: c.expires,
-            });
+            }));
         }
     }
 
@@ -791,7 +793,7 @@ impl State {
     }
 
     /// The credential of `kind` with this secret.
-    pub fn credential(&self, secret: &str, kind: CredentialKind) -> Option<&Credential> {
+    pub fn credential(&self, secret: &str, kind: CredentialKind) -> Option<&Arc<Credential>> {
         self.credentials
             .iter()
             .find(|c| c.secret == secret && c.kind == kind)
@@ -927,13 +929,25 @@ impl State {
         values: &[String],
     ) -> Result<Option<RrSet>, StoreError> {
         let ttl = check_ttl(ttl.unwrap_or(DEFAULT_TTL))?;
-        let mut normalized: Vec<String> = Vec::with_capacity(values.len());
-        for v in values {
-            let v = normalize_value(rtype, v)?;
-            if !normalized.contains(&v) {
-                normalized.push(v);
-            }
-        }
+        let normalized = normalize_values(rtype, values)?;
+        let kept = self.put_normalized_rrset(fqdn, name, rtype, ttl, normalized)?;
+        Ok(kept.then(|| {
+            self.rrset(fqdn, name, rtype)
+                .expect("the rrset just written")
+        }))
+    }
+
+    /// [`State::put_rrset`] for a checked TTL and values already in the store's form (each
+    /// once, as [`normalize_values`] gives them): what the LiveDNS `PUT` of one rrset does
+    /// once it has read its body. Whether an rrset is left (an empty list removes it).
+    pub fn put_normalized_rrset(
+        &mut self,
+        fqdn: &Fqdn,
+        name: &RelName,
+        rtype: RecordType,
+        ttl: u32,
+        values: Vec<String>,
+    ) -> Result<bool, StoreError> {
         if rtype == RecordType::Alias && !name.is_apex() {
             return Err(Invalid::new(
                 "rrset_type",
@@ -942,19 +956,18 @@ impl State {
             .into());
         }
         let domain = self.livedns_domain_mut(fqdn)?;
-        if normalized.is_empty() {
+        if values.is_empty() {
             domain.rrsets.remove(name, rtype);
-            return Ok(None);
+            return Ok(false);
         }
         check_cname_exclusive(domain, name, rtype)?;
-        let rrset = RrSet {
+        domain.rrsets.insert(RrSet {
             name: name.clone(),
             rtype,
             ttl,
-            values: normalized,
-        };
-        domain.rrsets.insert(rrset.clone());
-        Ok(Some(rrset))
+            values,
+        });
+        Ok(true)
     }
 
     /// Replaces every rrset at `name` (`PUT /records/{name}`).

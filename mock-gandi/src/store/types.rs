@@ -282,10 +282,19 @@ fn fields(text: &str) -> Vec<&str> {
 /// Quotes a TXT value the way LiveDNS stores it: values already in quotes stay as they are.
 pub fn quote_txt(value: &str) -> String {
     if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
-        value.to_string()
-    } else {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+        return value.to_string();
     }
+    let escapes = value.bytes().filter(|b| matches!(b, b'\\' | b'"')).count();
+    let mut out = String::with_capacity(value.len() + escapes + 2);
+    out.push('"');
+    for c in value.chars() {
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// Splits a stored TXT value (`"a" "b"`, or unquoted text) into its character strings.
@@ -324,6 +333,19 @@ pub fn txt_strings(value: &str) -> Vec<String> {
         out.push(String::new());
     }
     out
+}
+
+/// Validates each value for `rtype` and returns them in the form the store keeps, each once
+/// (the first of equal ones), in order.
+pub fn normalize_values(rtype: RecordType, values: &[String]) -> Result<Vec<String>, Invalid> {
+    let mut normalized: Vec<String> = Vec::with_capacity(values.len());
+    for v in values {
+        let v = normalize_value(rtype, v)?;
+        if !normalized.contains(&v) {
+            normalized.push(v);
+        }
+    }
+    Ok(normalized)
 }
 
 /// Validates one value for `rtype` and returns it in the form the store keeps.
