@@ -2,6 +2,7 @@
 //! and JSON bodies are parsed here, and whatever is malformed becomes an [`ApiError`] with
 //! Gandi's shape.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use axum::body::Body;
@@ -51,7 +52,11 @@ impl<'a> Target<'a> {
 }
 
 /// Percent-decodes one path or query component; `None` for a bad escape or non-UTF-8 bytes.
-pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
+/// Text with nothing to decode is borrowed.
+pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<Cow<'_, str>> {
+    if !text.bytes().any(|b| b == b'%' || (plus_is_space && b == b'+')) {
+        return Some(Cow::Borrowed(text));
+    }
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -73,7 +78,7 @@ pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> 
             }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// Encodes a record name for an href the way Gandi does (`@` is `%40`): everything but
@@ -172,8 +177,8 @@ impl ListQuery {
                 ));
                 continue;
             };
-            match key.as_str() {
-                "sharing_id" => out.sharing_id = Some(value),
+            match key.as_ref() {
+                "sharing_id" => out.sharing_id = Some(value.into_owned()),
                 "page" => out.page = positive(&key, &value, &mut errors),
                 "per_page" => out.per_page = positive(&key, &value, &mut errors),
                 // Filters and sorting Gandi offers are accepted and ignored.
@@ -560,6 +565,7 @@ mod tests {
     fn percent_decoding_refuses_bad_escapes_and_bad_utf8() {
         assert_eq!(percent_decode("%40", false).as_deref(), Some("@"));
         assert_eq!(percent_decode("a+b", true).as_deref(), Some("a b"));
+        assert_eq!(percent_decode("a+b", false).as_deref(), Some("a+b"));
         assert_eq!(percent_decode("%4", false), None);
         assert_eq!(percent_decode("%zz", false), None);
         assert_eq!(percent_decode("%ff", false), None);

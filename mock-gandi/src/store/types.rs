@@ -32,6 +32,15 @@ pub const MAX_TTL: u32 = 2_592_000;
 /// TTL LiveDNS gives an rrset written without `rrset_ttl`.
 pub const DEFAULT_TTL: u32 = 10_800;
 
+/// `text` in lowercase, borrowed when it is already.
+fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        text.to_ascii_lowercase().into()
+    } else {
+        text.into()
+    }
+}
+
 fn valid_label(label: &str, allow_star: bool) -> bool {
     if label.is_empty() || label.len() > 63 {
         return false;
@@ -52,7 +61,7 @@ pub struct Fqdn(String);
 impl Fqdn {
     /// Accepts a trailing dot and any case.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let trimmed = text.strip_suffix('.').unwrap_or(text).to_ascii_lowercase();
+        let trimmed = lowercase(text.strip_suffix('.').unwrap_or(text));
         if trimmed.is_empty() || trimmed.len() > 253 {
             return Err(Invalid::new(
                 "fqdn",
@@ -65,7 +74,7 @@ impl Fqdn {
                 format!("'{text}' is not a valid domain name"),
             ));
         }
-        Ok(Self(trimmed))
+        Ok(Self(trimmed.into_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -125,7 +134,7 @@ impl RelName {
 
     /// A name ending in a dot is absolute and refused here: LiveDNS answers 400 for it.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let lower = text.to_ascii_lowercase();
+        let lower = lowercase(text);
         if lower == "@" {
             return Ok(Self::apex());
         }
@@ -135,9 +144,8 @@ impl RelName {
                 format!("'{text}' is not a valid record name"),
             ));
         }
-        let labels: Vec<&str> = lower.split('.').collect();
-        let ok = labels
-            .iter()
+        let ok = lower
+            .split('.')
             .enumerate()
             .all(|(i, l)| valid_label(l, i == 0));
         if !ok {
@@ -146,7 +154,7 @@ impl RelName {
                 format!("'{text}' is not a valid record name"),
             ));
         }
-        Ok(Self(lower.into()))
+        Ok(Self(lower.as_ref().into()))
     }
 
     pub fn is_apex(&self) -> bool {
