@@ -13,9 +13,10 @@
 //! (`[rate_limit]`), when the seed sets one.
 
 use axum::body::Body;
+use std::future::Future;
+
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::journal::{InFlight, InFlightNote, Note};
@@ -28,11 +29,15 @@ use crate::xmlrpc::{CATALOGUE, Value, encode_fault, encode_response, parse_metho
 /// that is too large still reaches its API's refusal.
 const MATCH_LIMIT: usize = 2 * 1024 * 1024;
 
-/// Runs `request` through the rules, then (unless a rule answered instead) the API. Returns the
+/// Runs `request` through the rules, then (unless a rule answered instead) `apis`. Returns the
 /// answer and the number (from 1) of the rule that fired.
-pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Response, Option<u32>) {
+pub(crate) async fn run<A, F>(app: &AppState, request: Request, apis: A) -> (Response, Option<u32>)
+where
+    A: FnOnce(Request) -> F,
+    F: Future<Output = Response>,
+{
     if !app.store.http_rules_armed() {
-        return (next.run(request).await, None);
+        return (apis(request).await, None);
     }
     let (armed, limiter) = app.store.read(|s| (s.faults().to_vec(), s.rate_limiter()));
     if let Some(limiter) = limiter
@@ -48,7 +53,7 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
         return (response, None);
     }
     if armed.is_empty() {
-        return (next.run(request).await, None);
+        return (apis(request).await, None);
     }
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, MATCH_LIMIT).await {
@@ -124,7 +129,7 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
     }
     let request = Request::from_parts(parts, Body::from(bytes));
     let Some(index) = fired else {
-        return (next.run(request).await, None);
+        return (apis(request).await, None);
     };
     let rule = &armed[index].rule;
     let number = Some(u32::try_from(index + 1).unwrap_or(u32::MAX));
@@ -138,13 +143,13 @@ pub(crate) async fn run(app: &AppState, request: Request, next: Next) -> (Respon
     let delay = std::time::Duration::from_millis(rule.delay_ms);
     if rule.answer == FaultAnswer::Delay {
         tokio::time::sleep(delay).await;
-        return (next.run(request).await, number);
+        return (apis(request).await, number);
     }
     let method = request.method().to_string();
     let handled = match rule.apply {
         // The change is made at once (the backend behind a slow gateway); its answer is
         // replaced, its note (auth, body) kept.
-        Apply::Before => Some(next.run(request).await),
+        Apply::Before => Some(apis(request).await),
         Apply::Never => None,
     };
     tokio::time::sleep(delay).await;

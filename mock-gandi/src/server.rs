@@ -1,37 +1,70 @@
-//! Wiring: the router that every listener serves, and the journal layer in front of it.
+//! Wiring: the router that every listener serves, and the journal in front of the Gandi APIs.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::Request;
 use axum::response::Response;
 use time::OffsetDateTime;
+use tower::ServiceExt;
 
-use crate::journal::{Api, InFlight, Note, RequestEntry};
+use crate::journal::{Api, InFlight, Journal, Note, RequestEntry};
 use crate::livedns::Generation;
 use crate::state::{AppState, Proxied, request_host};
 
 /// The Gandi APIs, routed by path: `/xmlrpc/`, `/api/v5/...`, `/v5/livedns/...`.
 fn gandi_routes() -> Router<AppState> {
     Router::new()
-        .merge(crate::livedns::routes(Generation::Old))
-        .merge(crate::livedns::routes(Generation::Current))
         .merge(crate::xmlrpc::routes())
         .fallback(crate::livedns::unknown_route)
 }
 
-/// Everything the direct listener serves: the Gandi APIs and the admin API.
+/// Everything the direct listener serves: the Gandi APIs (journaled) and the admin API.
 pub fn router(state: AppState) -> Router {
-    gandi_routes()
+    Router::new()
         .nest("/_mock", crate::admin::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), journal_layer))
-        .with_state(state)
+        .with_state(state.clone())
+        .fallback_service(Journaled::new(state))
 }
 
 /// What the proxy serves: the Gandi APIs only, never the admin API.
 pub fn gandi_router(state: AppState) -> Router {
-    gandi_routes()
-        .layer(middleware::from_fn_with_state(state.clone(), journal_layer))
-        .with_state(state)
+    Router::new().fallback_service(Journaled::new(state))
+}
+
+/// The Gandi APIs behind the journal and the fault rules: one service around the whole
+/// router (not a layer on each route, which the router would copy for every request).
+#[derive(Clone)]
+struct Journaled {
+    state: AppState,
+    apis: Router,
+}
+
+impl Journaled {
+    fn new(state: AppState) -> Self {
+        Self {
+            apis: gandi_routes().with_state(state.clone()),
+            state,
+        }
+    }
+}
+
+impl tower::Service<Request> for Journaled {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let (state, apis) = (self.state.clone(), self.apis.clone());
+        Box::pin(async move { Ok(journaled(&state, apis, request).await) })
+    }
 }
 
 fn api_of(path: &str) -> Api {
@@ -48,23 +81,33 @@ fn api_of(path: &str) -> Api {
     }
 }
 
-async fn journal_layer(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// The Gandi API's answer: LiveDNS's dispatcher straight from the path, the router for the
+/// rest (XML-RPC, unknown paths).
+async fn answer(state: &AppState, apis: Router, request: Request) -> Response {
+    if let Some(generation) = crate::livedns::generation_of(request.uri().path()) {
+        return crate::livedns::serve(state, generation, request).await;
+    }
+    match apis.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Answers `request` (through the fault rules) and journals it, or, should the client leave
+/// first, journals it as abandoned.
+async fn journaled(state: &AppState, apis: Router, mut request: Request) -> Response {
     let path = request.uri().path().to_string();
     let api = api_of(&path);
     // The admin API's own traffic would drown what a test wants to see.
     if api == Api::Admin {
-        return next.run(request).await;
+        return answer(state, apis, request).await;
     }
     let in_flight = InFlight::default();
     request.extensions_mut().insert(in_flight.clone());
     // Written now if the client leaves before the answer (this future is then dropped),
     // completed below otherwise.
     let mut pending = Abandoned {
-        state: state.clone(),
+        journal: &state.journal,
         in_flight,
         entry: Some(RequestEntry {
             time: OffsetDateTime::now_utc(),
@@ -85,7 +128,8 @@ async fn journal_layer(
             rate_limited: false,
         }),
     };
-    let (mut response, fault) = crate::faults::run(&state, request, next).await;
+    let (mut response, fault) =
+        crate::faults::run(state, request, |request| answer(state, apis, request)).await;
     let note = response
         .extensions_mut()
         .remove::<Note>()
@@ -118,17 +162,17 @@ async fn journal_layer(
 }
 
 /// A request whose client left before its answer: journaled when its handling is dropped.
-struct Abandoned {
-    state: AppState,
+struct Abandoned<'a> {
+    journal: &'a Journal,
     in_flight: InFlight,
     entry: Option<RequestEntry>,
 }
 
-impl Drop for Abandoned {
+impl Drop for Abandoned<'_> {
     fn drop(&mut self) {
         if let Some(entry) = self.entry.take() {
             let known = self.in_flight.get();
-            self.state.journal.record_request(RequestEntry {
+            self.journal.record_request(RequestEntry {
                 fault: known.fault,
                 xmlrpc_method: known.xmlrpc_method,
                 ..entry

@@ -54,7 +54,10 @@ impl<'a> Target<'a> {
 /// Percent-decodes one path or query component; `None` for a bad escape or non-UTF-8 bytes.
 /// Text with nothing to decode is borrowed.
 pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<Cow<'_, str>> {
-    if !text.bytes().any(|b| b == b'%' || (plus_is_space && b == b'+')) {
+    if !text
+        .bytes()
+        .any(|b| b == b'%' || (plus_is_space && b == b'+'))
+    {
         return Some(Cow::Borrowed(text));
     }
     let bytes = text.as_bytes();

@@ -34,7 +34,7 @@ const RECORD_CREATED: &str = r#"{"message":"DNS Record Created"}"#;
 const DOMAIN_CREATED: &str = r#"{"message": "Domain Created"}"#;
 
 /// Entry point for every path below `/domains` of either base.
-pub(crate) async fn dispatch(app: AppState, generation: Generation, request: Request) -> Response {
+pub(crate) async fn dispatch(app: &AppState, generation: Generation, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let mut auth = None;
     // The body of a write is read before anything is decided, so that the journal keeps what
@@ -50,7 +50,7 @@ pub(crate) async fn dispatch(app: AppState, generation: Generation, request: Req
         Some(Ok(bytes)) if !bytes.is_empty() => Some(String::from_utf8_lossy(bytes).into_owned()),
         _ => None,
     };
-    let mut response = match handle(&app, generation, &parts, body, &mut auth).await {
+    let mut response = match handle(app, generation, &parts, body, &mut auth).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };

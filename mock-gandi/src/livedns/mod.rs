@@ -11,11 +11,9 @@ pub(crate) mod error;
 mod extract;
 mod handlers;
 
-use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
 
 use crate::state::AppState;
 
@@ -38,19 +36,22 @@ impl Generation {
     }
 }
 
-/// Every path below `{prefix}/domains` goes to one dispatcher, so that unknown paths, methods
-/// and malformed segments get Gandi's errors rather than the router's; any other path under
-/// the base falls through to [`unknown_route`]. Full paths, not a nested router: no copy of
-/// the URI per request.
-pub(crate) fn routes(generation: Generation) -> Router<AppState> {
-    let handler = move |State(app): State<AppState>, request: Request| {
-        handlers::dispatch(app, generation, request)
-    };
-    let prefix = generation.prefix();
-    Router::new()
-        .route(&format!("{prefix}/domains"), any(handler))
-        .route(&format!("{prefix}/domains/"), any(handler))
-        .route(&format!("{prefix}/domains/{{*rest}}"), any(handler))
+/// The LiveDNS API whose dispatcher answers `path`: every path below `{prefix}/domains` goes
+/// to one dispatcher, so that unknown paths, methods and malformed segments get Gandi's errors
+/// rather than a router's; any other path under a base is [`unknown_route`]'s.
+pub(crate) fn generation_of(path: &str) -> Option<Generation> {
+    [Generation::Current, Generation::Old]
+        .into_iter()
+        .find(|g| {
+            path.strip_prefix(g.prefix())
+                .and_then(|rest| rest.strip_prefix("/domains"))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+}
+
+/// Answers a request whose path [`generation_of`] gave `generation`.
+pub(crate) async fn serve(app: &AppState, generation: Generation, request: Request) -> Response {
+    handlers::dispatch(app, generation, request).await
 }
 
 /// Any path outside the Gandi APIs: the Express default page (gandi-wire.md §4.2, inferred).
