@@ -128,11 +128,12 @@ pub fn check_dns(data: &[u8]) {
 }
 
 /// Arbitrary bytes as the first thing a client sends the proxy: the tunnel opens (200) only
-/// for a CONNECT naming a Gandi host; anything else is refused with a 4xx; never a panic.
+/// for a CONNECT naming a Gandi host; anything else is refused with a 4xx (505 for an HTTP
+/// version the proxy does not speak, `HTTP/1.2`); never a panic.
 pub fn check_connect_head(data: &[u8]) {
     if let Some(status) = connect_head(data) {
         assert!(
-            status == 200 || (400..500).contains(&status),
+            status == 200 || (400..500).contains(&status) || status == 505,
             "status {status}"
         );
         if status == 200 {
