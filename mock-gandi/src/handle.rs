@@ -309,12 +309,12 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
                 return;
             }
         };
-        let router = crate::server::router(state.clone());
+        let direct = crate::server::Direct::new(state.clone());
         let limits = state.limits;
         let api_task = {
             let shutdown = shutdown.clone();
             crate::listen::accept_loop("api", api, limits, shutdown.clone(), move |stream| {
-                crate::listen::serve_router(stream, router.clone(), limits, shutdown.clone())
+                crate::listen::serve_direct(stream, direct.clone(), limits, shutdown.clone())
             })
         };
         let dns_task = crate::dns::run(

@@ -6,11 +6,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use crate::server::Direct;
 use crate::state::{Limits, Shutdown};
 
 /// Accepts until `shutdown`, each connection handed to `handle` on its own task while it holds
@@ -99,11 +99,11 @@ pub(crate) async fn serve_http<IO, S, B>(
     }
 }
 
-/// The direct listener's connections: `router` over [`serve_http`].
-pub(crate) async fn serve_router<IO>(io: IO, router: Router, limits: Limits, shutdown: Shutdown)
+/// The direct listener's connections: `direct` (the router) over [`serve_http`].
+pub(crate) async fn serve_direct<IO>(io: IO, direct: Direct, limits: Limits, shutdown: Shutdown)
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let service = hyper_util::service::TowerToHyperService::new(router);
+    let service = hyper_util::service::TowerToHyperService::new(direct);
     serve_http("api", io, service, limits, shutdown).await;
 }

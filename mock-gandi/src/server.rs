@@ -30,6 +30,44 @@ pub fn router(state: AppState) -> Router {
         .fallback_service(Journaled::new(state))
 }
 
+/// What the direct listener serves: [`router`], with the Gandi APIs reached without the
+/// router's match (every path but the admin API's goes to them anyway).
+#[derive(Clone)]
+pub(crate) struct Direct {
+    router: Router,
+    gandi: Journaled,
+}
+
+impl Direct {
+    pub(crate) fn new(state: AppState) -> Self {
+        Self {
+            router: router(state.clone()),
+            gandi: Journaled::new(state),
+        }
+    }
+}
+
+impl tower::Service<http::Request<hyper::body::Incoming>> for Direct {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        let request = request.map(axum::body::Body::new);
+        let path = request.uri().path();
+        if path == "/_mock" || path.starts_with("/_mock/") {
+            let router = self.router.clone();
+            Box::pin(router.oneshot(request))
+        } else {
+            self.gandi.call(request)
+        }
+    }
+}
+
 /// What the proxy serves: the Gandi APIs only, never the admin API.
 pub fn gandi_router(state: AppState) -> Router {
     Router::new().fallback_service(Journaled::new(state))
