@@ -134,6 +134,10 @@ impl PebbleContainer {
             run_id: run_id.clone(),
             armed: true,
         };
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Pebble container: files prepared"
+        );
         let container = match request.start().await {
             Ok(container) => container,
             Err(e) => {
@@ -151,6 +155,10 @@ impl PebbleContainer {
             run_id,
             run,
         };
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Pebble container: started"
+        );
         pebble.wait_ready(started, options.start_timeout).await?;
         tracing::info!(
             container = %pebble.id,
