@@ -295,11 +295,15 @@ pub fn quote_txt(value: &str) -> String {
     let escapes = value.bytes().filter(|b| matches!(b, b'\\' | b'"')).count();
     let mut out = String::with_capacity(value.len() + escapes + 2);
     out.push('"');
-    for c in value.chars() {
-        if matches!(c, '\\' | '"') {
-            out.push('\\');
+    if escapes == 0 {
+        out.push_str(value);
+    } else {
+        for c in value.chars() {
+            if matches!(c, '\\' | '"') {
+                out.push('\\');
+            }
+            out.push(c);
         }
-        out.push(c);
     }
     out.push('"');
     out
@@ -477,6 +481,9 @@ mod tests {
     #[test]
     fn txt_values_are_quoted_once() {
         assert_eq!(normalize_value(RecordType::Txt, "abc").unwrap(), "\"abc\"");
+        // Quotes and backslashes inside are escaped, as LiveDNS stores them.
+        assert_eq!(quote_txt(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(quote_txt(""), "\"\"");
         assert_eq!(
             normalize_value(RecordType::Txt, "\"abc\"").unwrap(),
             "\"abc\""
