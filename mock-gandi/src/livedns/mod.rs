@@ -67,3 +67,35 @@ pub(crate) async fn unknown_route(method: axum::http::Method, uri: Uri) -> Respo
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dispatcher_takes_every_path_below_domains_and_nothing_else() {
+        for (path, expected) in [
+            ("/v5/livedns/domains", Some(Generation::Current)),
+            ("/v5/livedns/domains/", Some(Generation::Current)),
+            (
+                "/v5/livedns/domains/stubber.chat/records/%40/TXT",
+                Some(Generation::Current),
+            ),
+            ("/v5/livedns/domains//x", Some(Generation::Current)),
+            ("/api/v5/domains", Some(Generation::Old)),
+            ("/api/v5/domains/stubber.chat", Some(Generation::Old)),
+            // The router's: unknown paths under a base, and other APIs.
+            ("/v5/livedns/domainsx", None),
+            ("/v5/livedns", None),
+            ("/v5/livedns/", None),
+            ("/v5/livedns/zones", None),
+            ("/api/v5", None),
+            ("/api/v5/domainsx/y", None),
+            ("/xmlrpc/", None),
+            ("/v5/livedns/x/domains", None),
+            ("/", None),
+        ] {
+            assert_eq!(generation_of(path), expected, "{path}");
+        }
+    }
+}
