@@ -12,9 +12,9 @@
 //! never answers. The journal says which rule answered. In front of the rules, the rate limit
 //! (`[rate_limit]`), when the seed sets one.
 
-use axum::body::Body;
 use std::future::Future;
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -123,7 +123,7 @@ fn api_of(path: &str) -> Api {
 /// rest (XML-RPC, unknown paths).
 async fn answer(state: &AppState, apis: Router, request: Request) -> Response {
     if let Some(generation) = crate::livedns::generation_of(request.uri().path()) {
-        return crate::livedns::serve(state, generation, request).await;
+        return crate::livedns::dispatch(state, generation, request).await;
     }
     match apis.oneshot(request).await {
         Ok(response) => response,

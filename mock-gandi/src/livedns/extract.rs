@@ -13,7 +13,7 @@ use super::Generation;
 use super::error::{ApiError, FieldError};
 use crate::state::{Proxied, request_host};
 use crate::store::types::{check_ttl, normalize_value};
-use crate::store::{DEFAULT_TTL, Fqdn, RecordType, RelName, normalize_values};
+use crate::store::{DEFAULT_TTL, Fqdn, Invalid, RecordType, RelName, normalize_values};
 
 /// Which resource a path (below the base) names; segments are still percent-encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> Option<Cow<'_, 
 
 /// Encodes a record name for an href the way Gandi does (`@` is `%40`): everything but
 /// letters, digits and `_.-~` is escaped, as Python's `quote(name, safe="")` does.
-pub(crate) fn encode_name(name: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn encode_name(name: &str) -> Cow<'_, str> {
     let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~');
     if name.bytes().all(plain) {
         return name.into();
@@ -277,23 +277,13 @@ impl<'a> Base<'a> {
     }
 
     pub(crate) fn rrset(&self, fqdn: &Fqdn, name: &RelName, rtype: RecordType) -> String {
+        let Self {
+            scheme,
+            host,
+            prefix,
+        } = self;
         let name = encode_name(name.as_str());
-        let rtype = rtype.as_str();
-        let parts = [
-            self.scheme,
-            "://",
-            self.host,
-            self.prefix,
-            "/domains/",
-            fqdn.as_str(),
-            "/records/",
-            &name,
-            "/",
-            rtype,
-        ];
-        let mut href = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-        parts.iter().for_each(|p| href.push_str(p));
-        href
+        format!("{scheme}://{host}{prefix}/domains/{fqdn}/records/{name}/{rtype}")
     }
 }
 
@@ -319,9 +309,19 @@ struct PlainRrsetBody {
 /// errors, or reads the other shapes Gandi takes (a TTL as a string).
 pub(crate) fn plain_rrset_body(bytes: &[u8], rtype: RecordType) -> Option<(u32, Vec<String>)> {
     let body: PlainRrsetBody = serde_json::from_slice(bytes).ok()?;
-    let ttl = check_ttl(body.rrset_ttl.unwrap_or(DEFAULT_TTL)).ok()?;
-    let values = normalize_values(rtype, &body.rrset_values).ok()?;
-    Some((ttl, values))
+    stored_form(rtype, body.rrset_ttl, &body.rrset_values).ok()
+}
+
+/// A one-rrset `PUT`'s TTL (absent: the default) checked and its values in the store's form.
+pub(crate) fn stored_form(
+    rtype: RecordType,
+    ttl: Option<u32>,
+    values: &[String],
+) -> Result<(u32, Vec<String>), Invalid> {
+    Ok((
+        check_ttl(ttl.unwrap_or(DEFAULT_TTL))?,
+        normalize_values(rtype, values)?,
+    ))
 }
 
 /// Parses a JSON object body. An empty body is an empty object, so that missing fields are

@@ -18,14 +18,12 @@ use super::auth::authenticate;
 use super::error::ApiError;
 use super::extract::{
     Base, Fields, ListQuery, Target, json_object, path_fqdn, path_name, path_type,
-    plain_rrset_body, read_body,
+    plain_rrset_body, read_body, stored_form,
 };
 use crate::journal::Note;
 use crate::state::AppState;
-use crate::store::types::check_ttl;
 use crate::store::{
-    Credential, DEFAULT_TTL, Denied, Domain, Fqdn, Need, RecordType, RelName, RrSet, State,
-    StoreError, normalize_values,
+    Credential, Denied, Domain, Fqdn, Need, RecordType, RelName, RrSet, State, StoreError,
 };
 
 /// What every rrset write answers (compact, 32 bytes: acme.sh looks for exactly this).
@@ -570,11 +568,7 @@ fn put_rrset_body(bytes: &[u8], rtype: RecordType) -> Result<(u32, Vec<String>),
         let values = f.values(Some(rtype), false);
         Some((ttl?, values?))
     })?;
-    let ttl = check_ttl(ttl.unwrap_or(DEFAULT_TTL)).map_err(StoreError::from)?;
-    Ok((
-        ttl,
-        normalize_values(rtype, &values).map_err(StoreError::from)?,
-    ))
+    Ok(stored_form(rtype, ttl, &values).map_err(StoreError::from)?)
 }
 
 fn delete_rrset(
@@ -595,6 +589,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::store::DEFAULT_TTL;
 
     /// Bodies of every shape: the common one, and what only the general reading takes or
     /// refuses (TTLs as strings, floats, out of range, nulls, values that are not strings or

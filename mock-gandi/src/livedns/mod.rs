@@ -11,11 +11,11 @@ pub(crate) mod error;
 mod extract;
 mod handlers;
 
-use axum::extract::Request;
+/// Answers a request below `{base}/domains` of the API [`generation_of`] named.
+pub(crate) use handlers::dispatch;
+
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-
-use crate::state::AppState;
 
 /// Which LiveDNS host and base a route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +47,6 @@ pub(crate) fn generation_of(path: &str) -> Option<Generation> {
                 .and_then(|rest| rest.strip_prefix("/domains"))
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         })
-}
-
-/// Answers a request whose path [`generation_of`] gave `generation`.
-pub(crate) async fn serve(app: &AppState, generation: Generation, request: Request) -> Response {
-    handlers::dispatch(app, generation, request).await
 }
 
 /// Any path outside the Gandi APIs: the Express default page (gandi-wire.md §4.2, inferred).
