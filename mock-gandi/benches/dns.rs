@@ -6,7 +6,8 @@
 //! Measured in alternating rounds (see `common`): the ratio is the median of the rounds'.
 //!
 //! `cargo bench -p mock-gandi --bench dns`; `DNS_BENCH_SECS` sets each round's length
-//! (default 1 s), `BENCH_ROUNDS` their number (default 7). Loopback only.
+//! (default 1 s), `BENCH_ROUNDS` their number (default 7), `BENCH_ONLY=new` (or `repeated`)
+//! runs only the cases whose name holds it (one case, for a profiler). Loopback only.
 
 mod common;
 
@@ -177,7 +178,11 @@ fn main() {
             query.len(),
             answer.len()
         );
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
         for (what, queries) in [("one question repeated", &same), ("every question new", &distinct)] {
+            if !what.contains(only.as_str()) {
+                continue;
+            }
             rate(baseline, queries, 0.3).await;
             rate(mock.dns_addr(), queries, 0.3).await;
             let (base, mock_rate, ratio) = common::paired(
