@@ -353,6 +353,7 @@ async fn run(args: RunArgs) -> u8 {
     progress.clear();
     if let CaSource::Lanes(lanes) = &ca {
         tracing::info!("Pebble lanes: {:?}", lanes.stats());
+        lanes.stop().await;
     }
     let reports: Vec<ScenarioReport> = reports.into_iter().flatten().collect();
     let passed = reports.iter().filter(|r| r.passed).count();

@@ -1,5 +1,6 @@
 //! Pebble lanes: two scenarios run back to back on one lane cannot see each other (DNS
-//! answers, ACME accounts, journals), and a lane that dies or is abandoned is replaced.
+//! answers, ACME accounts, journals), a lane that dies or is abandoned is replaced, and a set's
+//! lanes are gone once it is stopped.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -147,6 +148,18 @@ async fn back_to_back_on_one_lane(kind: CaKind) {
     );
     assert_eq!(lanes.stats().started, 1);
     assert_eq!(lanes.stats().leases, 2);
+
+    // The end of a run: the set stops its idle lanes, Pebble and relay, before it is dropped.
+    lanes.stop().await;
+    let listen = listen_addr(&directory);
+    assert!(
+        std::net::TcpStream::connect(&listen).is_err(),
+        "the stopped lane's Pebble no longer listens on {listen}"
+    );
+    assert!(
+        std::net::UdpSocket::bind(relay).is_ok(),
+        "the stopped lane's relay port {relay} is free again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! Pebble lanes: long-lived Pebbles that scenarios borrow one at a time.
 //!
-//! Pebble's `-dnsserver` is fixed when it starts, and its start (300 to 450 ms, most of it
+//! Pebble's `-dnsserver` is fixed when it starts, and its start (150 to 500 ms, most of it
 //! generating a root and an intermediate) would otherwise be paid by every scenario. A lane is
 //! one Pebble and one DNS relay bound once on a loopback port (UDP and TCP), which is what that
 //! Pebble's `-dnsserver` names. A scenario borrows a lane and points its relay at the
@@ -212,6 +212,21 @@ impl Lanes {
             replaced: self.replaced.load(Ordering::Relaxed),
             leases: self.leases.load(Ordering::Relaxed),
         }
+    }
+
+    /// Stops every idle lane, all at once (a container's removal is a round trip to the
+    /// engine; one after the other they add up). Dropping the set stops them too, in turn.
+    pub async fn stop(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut stops = tokio::task::JoinSet::new();
+        for Lane { id, relay, ca } in idle {
+            drop(relay);
+            stops.spawn(async move {
+                ca.stop().await;
+                tracing::debug!(lane = id, "Pebble lane stopped");
+            });
+        }
+        stops.join_all().await;
     }
 
     /// An idle lane that passes its check, or a new one; its relay then points at `dns`.

@@ -53,7 +53,7 @@ const PEBBLE_ENVIRONMENT: [(&str, &str); 3] = [
 /// How long one readiness probe may take before it counts as "not yet".
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Pause between readiness probes.
-const PROBE_INTERVAL: Duration = Duration::from_millis(25);
+const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 /// Timeout of one request to a running Pebble.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Port races (another program took a port between our probe and Pebble's bind) are retried.
@@ -127,6 +127,8 @@ impl CaOptions {
 
 /// The result of an asynchronous backend call; boxed so that `dyn CaBackend` works.
 pub type CaFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CaError>> + Send + 'a>>;
+/// What [`CaBackend::stop`] returns.
+pub type StopFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A running Pebble, whichever way it was started. Dropping the value stops it.
 pub trait CaBackend: Send + Sync + fmt::Debug {
@@ -147,6 +149,9 @@ pub trait CaBackend: Send + Sync + fmt::Debug {
     fn check(&self) -> CaFuture<'_, ()>;
     /// What Pebble logged so far (the last 64 KiB for a process).
     fn log(&self) -> CaFuture<'_, String>;
+    /// Stops it, as dropping it does, without blocking a thread meanwhile: several stop at
+    /// once when their futures are awaited together.
+    fn stop(self: Box<Self>) -> StopFuture;
 }
 
 /// Both backends keep their files and addresses in a `run: PebbleRun` field; this writes the
@@ -177,6 +182,9 @@ macro_rules! impl_ca_backend {
             }
             fn log(&self) -> CaFuture<'_, String> {
                 Box::pin(async move { Ok(self.log_text().await) })
+            }
+            fn stop(self: Box<Self>) -> $crate::ca::StopFuture {
+                Box::pin(self.stop_now())
             }
         }
     };
@@ -312,6 +320,9 @@ pub async fn check_available(kind: CaKind) -> Result<(), CaError> {
 /// (certificate, key, configuration, CA bundle) lives as long as this value.
 struct PebbleRun {
     dir: tempfile::TempDir,
+    /// The folder of what Pebble reads (configuration, certificate, key): the run folder for
+    /// a process; for a container, a subfolder readable by any user, copied in as one.
+    pebble_files: PathBuf,
     bundle_path: PathBuf,
     listen: SocketAddr,
     management: SocketAddr,
@@ -332,10 +343,28 @@ impl fmt::Debug for PebbleRun {
 }
 
 /// File names inside the run folder (and inside the container's `/pebble`).
+const CONTAINER_FILES: &str = "pebble";
 const CONFIG_FILE: &str = "pebble-config.json";
 const CERT_FILE: &str = "cert.pem";
 const KEY_FILE: &str = "key.pem";
 const BUNDLE_FILE: &str = "ca.pem";
+
+/// Sets `folder` to 0755 and the files in it to 0644.
+fn readable_by_all(folder: &Path) -> Result<(), CaError> {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| CaError::io(format!("setting the mode of {}", path.display()), e))
+    };
+    set(folder, 0o755)?;
+    let entries = std::fs::read_dir(folder)
+        .map_err(|e| CaError::io(format!("reading {}", folder.display()), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| CaError::io(format!("reading {}", folder.display()), e))?;
+        set(&entry.path(), 0o644)?;
+    }
+    Ok(())
+}
 
 impl PebbleRun {
     /// Generates the TLS files and the configuration for two free loopback ports. `files_at`
@@ -346,6 +375,15 @@ impl PebbleRun {
             .prefix("pebble-")
             .tempdir()
             .map_err(|e| CaError::io("creating a temporary folder for Pebble", e))?;
+        let pebble_files = match files_at {
+            None => dir.path().to_path_buf(),
+            Some(_) => {
+                let folder = dir.path().join(CONTAINER_FILES);
+                std::fs::create_dir(&folder)
+                    .map_err(|e| CaError::io(format!("creating {}", folder.display()), e))?;
+                folder
+            }
+        };
         let pem = tls::generate_pebble_tls()?;
         let [listen_port, management_port] =
             free_loopback_ports().map_err(|e| CaError::io("finding free ports on 127.0.0.1", e))?;
@@ -370,17 +408,21 @@ impl PebbleRun {
                 "externalAccountBindingRequired": false,
             }
         });
-        let write = |name: &str, text: &str| {
-            let path = dir.path().join(name);
+        let write = |path: PathBuf, text: &str| {
             std::fs::write(&path, text)
                 .map_err(|e| CaError::io(format!("writing {}", path.display()), e))
         };
-        write(CERT_FILE, &pem.leaf_cert_pem)?;
-        write(KEY_FILE, &pem.leaf_key_pem)?;
-        write(BUNDLE_FILE, &pem.ca_cert_pem)?;
-        write(CONFIG_FILE, &format!("{config:#}\n"))?;
-
+        write(pebble_files.join(CERT_FILE), &pem.leaf_cert_pem)?;
+        write(pebble_files.join(KEY_FILE), &pem.leaf_key_pem)?;
+        write(pebble_files.join(CONFIG_FILE), &format!("{config:#}\n"))?;
         let bundle_path = dir.path().join(BUNDLE_FILE);
+        write(bundle_path.clone(), &pem.ca_cert_pem)?;
+        if files_at.is_some() {
+            // Whatever user the image runs as reads them (the umask may say otherwise); the
+            // run folder around them stays private to this user.
+            readable_by_all(&pebble_files)?;
+        }
+
         let http = crate::http::client(&crate::http::HttpOptions {
             roots: vec![bundle_path.as_path()],
             // Pebble 2.10+ refuses requests without a User-Agent.
@@ -389,6 +431,7 @@ impl PebbleRun {
         })
         .map_err(CaError::Tls)?;
         Ok(PebbleRun {
+            pebble_files,
             bundle_path,
             listen,
             management,
@@ -399,8 +442,9 @@ impl PebbleRun {
         })
     }
 
+    /// One of the files Pebble reads.
     fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.pebble_files.join(name)
     }
 
     async fn get(
@@ -503,9 +547,31 @@ mod tests {
 
     #[test]
     fn prepared_run_names_its_files_where_pebble_will_see_them() {
+        use std::os::unix::fs::PermissionsExt;
         let run = PebbleRun::prepare(Some("/pebble")).unwrap();
         let config: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(run.file(CONFIG_FILE)).unwrap()).unwrap();
+        // The container gets one folder (one upload): what Pebble reads, readable whatever
+        // user the image runs as; the bundle is the harness's and stays out of it.
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&run.pebble_files), 0o755);
+        let mut inside: Vec<(String, u32)> = std::fs::read_dir(&run.pebble_files)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    mode(&e.path()),
+                )
+            })
+            .collect();
+        inside.sort();
+        assert_eq!(
+            inside,
+            [(CERT_FILE, 0o644), (KEY_FILE, 0o644), (CONFIG_FILE, 0o644)]
+                .map(|(f, m)| (f.to_string(), m))
+        );
+        assert!(!run.bundle_path.starts_with(&run.pebble_files));
         let pebble = &config["pebble"];
         assert_eq!(pebble["certificate"], "/pebble/cert.pem");
         assert_eq!(pebble["privateKey"], "/pebble/key.pem");

@@ -173,6 +173,13 @@ impl PebbleProcess {
 
 super::impl_ca_backend!(PebbleProcess, CaKind::Process);
 
+impl PebbleProcess {
+    /// Stopping a process takes no time worth overlapping: it is the drop.
+    async fn stop_now(self: Box<Self>) {
+        drop(self);
+    }
+}
+
 impl Drop for PebbleProcess {
     fn drop(&mut self) {
         // Synchronous, so nothing depends on a runtime still running: signal, then reap, so no
