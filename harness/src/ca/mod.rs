@@ -149,8 +149,8 @@ pub trait CaBackend: Send + Sync + fmt::Debug {
     fn check(&self) -> CaFuture<'_, ()>;
     /// What Pebble logged so far (the last 64 KiB for a process).
     fn log(&self) -> CaFuture<'_, String>;
-    /// Stops it, as dropping it does, without blocking a thread meanwhile: several stop at
-    /// once when their futures are awaited together.
+    /// Stops it, as dropping it does; a container's removal is awaited instead of holding a
+    /// thread, so several stop at once when their futures are awaited together.
     fn stop(self: Box<Self>) -> StopFuture;
 }
 
@@ -342,8 +342,9 @@ impl fmt::Debug for PebbleRun {
     }
 }
 
-/// File names inside the run folder (and inside the container's `/pebble`).
+/// The subfolder of the run folder copied into a container (as its `/pebble`).
 const CONTAINER_FILES: &str = "pebble";
+/// File names inside the run folder (and inside the container's `/pebble`).
 const CONFIG_FILE: &str = "pebble-config.json";
 const CERT_FILE: &str = "cert.pem";
 const KEY_FILE: &str = "key.pem";

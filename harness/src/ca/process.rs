@@ -169,16 +169,14 @@ impl PebbleProcess {
     async fn log_text(&self) -> String {
         self.output()
     }
-}
 
-super::impl_ca_backend!(PebbleProcess, CaKind::Process);
-
-impl PebbleProcess {
-    /// Stopping a process takes no time worth overlapping: it is the drop.
+    /// Stopping a process takes a signal and a reap: it is the drop.
     async fn stop_now(self: Box<Self>) {
         drop(self);
     }
 }
+
+super::impl_ca_backend!(PebbleProcess, CaKind::Process);
 
 impl Drop for PebbleProcess {
     fn drop(&mut self) {
