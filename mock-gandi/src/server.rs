@@ -13,7 +13,13 @@ use tower::ServiceExt;
 
 use crate::journal::{Api, InFlight, Journal, Note, RequestEntry};
 use crate::livedns::Generation;
-use crate::state::{AppState, Proxied, request_host};
+use crate::state::{AppState, Proxied, path_is_below, request_host};
+
+/// Where the admin API is served (on the direct listener only).
+const ADMIN: &str = "/_mock";
+
+/// What both services here answer with: the response, boxed (they never fail).
+type Answering = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
 /// The Gandi APIs, routed by path: `/xmlrpc/`, `/api/v5/...`, `/v5/livedns/...`.
 fn gandi_routes() -> Router<AppState> {
@@ -25,7 +31,7 @@ fn gandi_routes() -> Router<AppState> {
 /// Everything the direct listener serves: the Gandi APIs (journaled) and the admin API.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/_mock", crate::admin::routes())
+        .nest(ADMIN, crate::admin::routes())
         .with_state(state.clone())
         .fallback_service(Journaled::new(state))
 }
@@ -50,7 +56,7 @@ impl Direct {
 impl tower::Service<http::Request<hyper::body::Incoming>> for Direct {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answering;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -59,7 +65,7 @@ impl tower::Service<http::Request<hyper::body::Incoming>> for Direct {
     fn call(&mut self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
         let request = request.map(axum::body::Body::new);
         let path = request.uri().path();
-        if path == "/_mock" || path.starts_with("/_mock/") {
+        if path_is_below(path, ADMIN) {
             let router = self.router.clone();
             Box::pin(router.oneshot(request))
         } else {
@@ -93,7 +99,7 @@ impl Journaled {
 impl tower::Service<Request> for Journaled {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Answering;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -112,7 +118,7 @@ fn api_of(path: &str) -> Api {
         Api::LivednsOld
     } else if path.starts_with(Generation::Current.prefix()) {
         Api::Livedns
-    } else if path.starts_with("/_mock") {
+    } else if path.starts_with(ADMIN) {
         Api::Admin
     } else {
         Api::Other

@@ -121,6 +121,12 @@ impl ShutdownTrigger {
     }
 }
 
+/// Whether `path` is `prefix` itself or a path below it (`/a/b` is below `/a`, `/ab` is not).
+pub(crate) fn path_is_below(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The host the client addressed: the Host header, else the URI's authority.
 pub fn request_host<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> &'a str {
     headers

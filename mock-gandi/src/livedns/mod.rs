@@ -17,6 +17,8 @@ pub(crate) use handlers::dispatch;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+use crate::state::path_is_below;
+
 /// Which LiveDNS host and base a route serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generation {
@@ -44,8 +46,7 @@ pub(crate) fn generation_of(path: &str) -> Option<Generation> {
         .into_iter()
         .find(|g| {
             path.strip_prefix(g.prefix())
-                .and_then(|rest| rest.strip_prefix("/domains"))
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                .is_some_and(|rest| path_is_below(rest, "/domains"))
         })
 }
 
