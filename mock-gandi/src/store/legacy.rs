@@ -6,13 +6,16 @@
 //! (invisible to DNS until it is activated), switches the active version or the domain's zone
 //! (visible at once, atomically, because it happens under the store lock), or refuses.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
+use super::records::{LegacyRecord, Records};
+use super::seed::DnsMode;
+use super::state::{Domain, LegacyZone, State};
+use super::types::{DEFAULT_TTL, Fqdn, RecordType, RelName};
 use super::types::{Invalid, MAX_TTL, check_ttl, normalize_value};
-use super::{
-    DEFAULT_TTL, DnsMode, Domain, Fqdn, LegacyRecord, LegacyZone, RecordType, Records, RelName,
-    State,
-};
 
 /// Why a legacy operation was refused. Ids are kept as the caller sent them, for the fault text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -396,5 +399,36 @@ impl State {
         self.domains
             .get(fqdn)
             .is_some_and(|d| d.dns == DnsMode::Legacy)
+    }
+}
+
+impl State {
+    /// Creates an empty legacy zone with version 1 active; returns its id.
+    pub(crate) fn new_zone(&mut self, name: &str) -> u64 {
+        let id = self.next_zone_id;
+        self.next_zone_id += 1;
+        self.zones.insert(
+            id,
+            Arc::new(LegacyZone {
+                id,
+                name: name.to_string(),
+                public: false,
+                active: 1,
+                versions: BTreeMap::from([(1, Records::default())]),
+                next_version: 2,
+                date_updated: OffsetDateTime::now_utc(),
+            }),
+        );
+        id
+    }
+
+    pub(crate) fn next_record_id(&mut self) -> u64 {
+        let id = self.next_record_id;
+        self.next_record_id += 1;
+        id
+    }
+
+    pub fn zone(&self, id: u64) -> Option<&LegacyZone> {
+        self.zones.get(&id).map(|z| &**z)
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::State;
+use super::{State, organization_uuid};
 
 /// How many domains (or zones) one chunk holds.
 const PER_CHUNK: usize = 256;
@@ -88,6 +88,47 @@ impl Iterator for StateJson {
         };
         self.part = next;
         Some(bytes)
+    }
+}
+
+impl State {
+    pub(super) fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "organizations": self.organizations_json(),
+            "domains": self.domains.values().map(|d| &**d).collect::<Vec<_>>(),
+            "zones": self.zones.values().map(|z| &**z).collect::<Vec<_>>(),
+            "credentials": self.credentials_json(),
+        })
+    }
+
+    /// Every organization named by a domain or a credential, with its id.
+    fn organizations_json(&self) -> Vec<serde_json::Value> {
+        let orgs: std::collections::BTreeSet<&String> = self
+            .domains
+            .values()
+            .filter_map(|d| d.organization.as_ref())
+            .chain(
+                self.credentials
+                    .iter()
+                    .filter_map(|c| c.organization.as_ref()),
+            )
+            .collect();
+        orgs.iter()
+            .map(|o| serde_json::json!({"name": o, "id": organization_uuid(o)}))
+            .collect()
+    }
+
+    /// The credentials, secrets redacted.
+    fn credentials_json(&self) -> Vec<serde_json::Value> {
+        self.credentials.iter().map(|c| serde_json::json!({
+            "kind": c.kind.as_str(),
+            "secret": c.redacted(),
+            "organization": c.organization,
+            "domains": c.domains,
+            "read": c.read,
+            "write": c.write,
+            "expires": c.expires.and_then(|e| e.format(&time::format_description::well_known::Rfc3339).ok()),
+        })).collect()
     }
 }
 

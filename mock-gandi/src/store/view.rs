@@ -1,0 +1,104 @@
+//! What DNS serves of a zone at query time: a [`ZoneView`] of the snapshot it reads.
+
+use std::sync::Arc;
+
+use super::ZoneStore;
+use super::records::Records;
+use super::rrsets::{RrSet, RrSets};
+use super::seed::DnsMode;
+use super::state::State;
+use super::types::{Fqdn, RecordType, RelName};
+
+/// The zone of the nameservers every served zone names.
+pub const NAMESERVER_ZONE: &str = "mock-gandi.test";
+
+/// What the DNS server needs of one zone at query time: a LiveDNS zone's rrsets read in place
+/// from the snapshot, or a list of its own (a legacy version's, shared when a seed made it and
+/// grouped otherwise; the nameservers' zone).
+#[derive(Debug, Clone)]
+pub struct ZoneView {
+    pub apex: Fqdn,
+    pub serial: u32,
+    source: ViewSource,
+}
+
+#[derive(Debug, Clone)]
+enum ViewSource {
+    Live(Arc<State>),
+    Sets(RrSets),
+}
+
+impl ZoneView {
+    /// The zone's rrsets.
+    pub fn rrsets(&self) -> impl Iterator<Item = &RrSet> {
+        let (live, built) = match &self.source {
+            ViewSource::Live(state) => (
+                state.domains.get(&self.apex).map(|d| d.rrsets.values()),
+                None,
+            ),
+            ViewSource::Sets(sets) => (None, Some(sets.values())),
+        };
+        live.into_iter()
+            .flatten()
+            .chain(built.into_iter().flatten())
+    }
+}
+
+impl ZoneStore {
+    /// `livedns` domain, the active version of its zone for a `legacy` one.
+    pub fn zone_for(&self, name: &Fqdn) -> Option<ZoneView> {
+        State::zone_for(&self.dns_state(name), name).or_else(|| self.nameserver_zone(name))
+    }
+
+    /// `mock-gandi.test.`, when a nameserver address is set and no seeded domain holds the
+    /// name: its synthesized SOA and NS, and `ns1`/`ns2` with the nameserver's address.
+    fn nameserver_zone(&self, name: &Fqdn) -> Option<ZoneView> {
+        let ip = self.nameserver_ip()?;
+        let apex = Fqdn::parse(NAMESERVER_ZONE).ok()?;
+        if !name.is_within(&apex) {
+            return None;
+        }
+        let rtype = match ip {
+            std::net::IpAddr::V4(_) => RecordType::A,
+            std::net::IpAddr::V6(_) => RecordType::Aaaa,
+        };
+        let rrsets = ["ns1", "ns2"]
+            .iter()
+            .filter_map(|n| RelName::parse(n).ok())
+            .map(|name| RrSet {
+                name,
+                rtype,
+                ttl: 300,
+                values: vec![ip.to_string()],
+            })
+            .collect();
+        Some(ZoneView {
+            apex,
+            serial: self.read(|s| (s.generation % u64::from(u32::MAX)) as u32),
+            source: ViewSource::Sets(RrSets::from_sorted(rrsets)),
+        })
+    }
+}
+
+impl State {
+    fn zone_for(this: &Arc<State>, name: &Fqdn) -> Option<ZoneView> {
+        let domain = this.domain_holding(name)?;
+        let source = match domain.dns {
+            // The snapshot's own rrsets, read in place (no copy per query).
+            DnsMode::Livedns => ViewSource::Live(this.clone()),
+            DnsMode::Legacy => ViewSource::Sets(
+                this.zones
+                    .get(&domain.zone_id)
+                    .and_then(|z| z.versions.get(&z.active))
+                    .map(Records::rrsets)
+                    .unwrap_or_default(),
+            ),
+        };
+        Some(ZoneView {
+            apex: domain.fqdn.clone(),
+            // Serials wrap like real ones; a mock never writes 2^32 times.
+            serial: (this.generation % u64::from(u32::MAX)) as u32,
+            source,
+        })
+    }
+}
