@@ -470,7 +470,7 @@ async fn every_error_row_is_byte_exact() {
         (
             "method not allowed (inferred)",
             "PATCH",
-            "/v5/livedns/domains/stubber.chat/records/x/A",
+            "/v5/livedns/domains/stubber.chat/records/x",
             vec![("authorization", pat.clone())],
             "",
         ),

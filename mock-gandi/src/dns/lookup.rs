@@ -32,7 +32,7 @@ pub(super) mod code {
 
 /// The synthesized name servers. `.test` is reserved (RFC 2606), so these can never be
 /// mistaken for real servers, and a client that tries to resolve them fails at once.
-pub(super) const SYNTH_NS: [&str; 2] = ["ns1.mock-gandi.test", "ns2.mock-gandi.test"];
+pub(super) const SYNTH_NS: [&str; 2] = crate::store::NAMESERVERS;
 /// The SOA's responsible mailbox, `hostmaster@mock-gandi.test`.
 const SOA_RNAME: &str = "hostmaster.mock-gandi.test";
 /// SOA timers, Gandi-like; `minimum` is the negative-caching TTL (RFC 2308), kept short so a

@@ -340,6 +340,7 @@ impl From<StoreError> for ApiError {
                 rtype: rtype.to_string(),
             },
             StoreError::RrsetExists { name, .. } => Self::Conflict { name },
+            StoreError::SnapshotNotFound(_) => Self::NotFound,
         }
     }
 }

@@ -2,16 +2,25 @@
 //! the current host (`/v5/livedns`, `Authorization: Bearer|Apikey`) and the old one
 //! (`/api/v5`, `X-Api-Key`).
 //!
-//! Parts: `auth` (credentials per host), `extract` (paths, queries and bodies read without
-//! framework rejections), `error` (the one error type and its catalogue), `handlers` (the
-//! endpoints).
+//! Parts: `auth` (credentials per host), `paths` (which resource a path names, hrefs),
+//! `extract` (queries and bodies read without framework rejections), `error` (the one error
+//! type and its catalogue), `handlers` (the dispatcher), and the endpoints by resource:
+//! `domains`, `records`, `zone_text`, `snapshots`, `keys` (DNSSEC), `axfr` (zone transfer).
 
 mod auth;
+mod axfr;
+mod domains;
 pub(crate) mod error;
 mod extract;
 mod handlers;
+mod keys;
+mod paths;
+mod records;
+mod snapshots;
+mod zone_text;
 
-/// Answers a request below `{base}/domains` of the API [`generation_of`] named.
+/// Answers a request below one of the API's roots ([`ROOTS`]) of the API [`generation_of`]
+/// named.
 pub(crate) use handlers::dispatch;
 
 use axum::http::{StatusCode, Uri};
@@ -38,15 +47,18 @@ impl Generation {
     }
 }
 
-/// The LiveDNS API whose dispatcher answers `path`: every path below `{prefix}/domains` goes
-/// to one dispatcher, so that unknown paths, methods and malformed segments get Gandi's errors
-/// rather than a router's; any other path under a base is [`unknown_route`]'s.
+/// The first segments of every route of Gandi's LiveDNS reference.
+const ROOTS: [&str; 4] = ["/domains", "/dns", "/axfr", "/nameservers"];
+
+/// The LiveDNS API whose dispatcher answers `path`: every path below one of the [`ROOTS`]
+/// goes to one dispatcher, so that unknown paths, methods and malformed segments get Gandi's
+/// errors rather than a router's; any other path under a base is [`unknown_route`]'s.
 pub(crate) fn generation_of(path: &str) -> Option<Generation> {
     [Generation::Current, Generation::Old]
         .into_iter()
         .find(|g| {
             path.strip_prefix(g.prefix())
-                .is_some_and(|rest| path_is_below(rest, "/domains"))
+                .is_some_and(|rest| ROOTS.iter().any(|root| path_is_below(rest, root)))
         })
 }
 
@@ -69,7 +81,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_dispatcher_takes_every_path_below_domains_and_nothing_else() {
+    fn the_dispatcher_takes_every_path_below_its_roots_and_nothing_else() {
         for (path, expected) in [
             ("/v5/livedns/domains", Some(Generation::Current)),
             ("/v5/livedns/domains/", Some(Generation::Current)),
@@ -85,6 +97,14 @@ mod tests {
             ("/v5/livedns", None),
             ("/v5/livedns/", None),
             ("/v5/livedns/zones", None),
+            ("/v5/livedns/dns/rrtypes", Some(Generation::Current)),
+            ("/v5/livedns/axfr/tsig", Some(Generation::Current)),
+            (
+                "/v5/livedns/nameservers/stubber.chat",
+                Some(Generation::Current),
+            ),
+            ("/api/v5/dns/rrtypes", Some(Generation::Old)),
+            ("/v5/livedns/dnsx", None),
             ("/api/v5", None),
             ("/api/v5/domainsx/y", None),
             ("/xmlrpc/", None),

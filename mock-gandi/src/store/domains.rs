@@ -49,6 +49,7 @@ impl State {
                 organization,
                 record: Vec::new(),
                 account: true,
+                automatic_snapshots: true,
             },
             &mut Default::default(),
         );

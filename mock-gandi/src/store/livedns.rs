@@ -8,7 +8,7 @@ use super::state::{Domain, State};
 use super::types::{DEFAULT_TTL, Fqdn, Invalid, RecordType, RelName, check_ttl, normalize_values};
 
 impl State {
-    fn livedns_domain_mut(&mut self, fqdn: &Fqdn) -> Result<&mut Domain, StoreError> {
+    pub(super) fn livedns_domain_mut(&mut self, fqdn: &Fqdn) -> Result<&mut Domain, StoreError> {
         self.domains
             .get_mut(fqdn)
             .map(Arc::make_mut)
@@ -86,19 +86,67 @@ impl State {
             )
             .into());
         }
-        let domain = self.livedns_domain_mut(fqdn)?;
-        if values.is_empty() {
-            domain.rrsets.remove(name, rtype);
-            return Ok(false);
+        self.edit(fqdn, |domain| {
+            if values.is_empty() {
+                domain.rrsets.remove(name, rtype);
+                return Ok(false);
+            }
+            check_cname_exclusive(domain, name, rtype)?;
+            domain.rrsets.insert(RrSet {
+                name: name.clone(),
+                rtype,
+                ttl,
+                values,
+            });
+            Ok(true)
+        })
+    }
+
+    /// Changes one existing rrset in place (`PATCH /records/{name}/{type}`): values added (each
+    /// once) and removed, the TTL replaced when given. An rrset left without values is removed
+    /// (inferred: Gandi's reference does not say). Returns the rrset as it is now.
+    pub fn patch_rrset(
+        &mut self,
+        fqdn: &Fqdn,
+        name: &RelName,
+        rtype: RecordType,
+        add: &[String],
+        remove: &[String],
+        ttl: Option<u32>,
+    ) -> Result<RrSet, StoreError> {
+        let mut rrset = self
+            .rrset(fqdn, name, rtype)
+            .ok_or_else(|| StoreError::RrsetNotFound {
+                name: name.to_string(),
+                rtype,
+            })?;
+        let add = normalize_values(rtype, add)?;
+        let remove = normalize_values(rtype, remove)?;
+        if let Some(ttl) = ttl {
+            rrset.ttl = check_ttl(ttl)?;
         }
-        check_cname_exclusive(domain, name, rtype)?;
-        domain.rrsets.insert(RrSet {
-            name: name.clone(),
-            rtype,
-            ttl,
-            values,
-        });
-        Ok(true)
+        rrset.values.retain(|v| !remove.contains(v));
+        for value in add {
+            if !rrset.values.contains(&value) {
+                rrset.values.push(value);
+            }
+        }
+        self.put_normalized_rrset(fqdn, name, rtype, rrset.ttl, rrset.values.clone())?;
+        Ok(rrset)
+    }
+
+    /// Runs `change` on a LiveDNS domain, then takes the automatic snapshot of the records as
+    /// they were if they changed.
+    fn edit<R>(
+        &mut self,
+        fqdn: &Fqdn,
+        change: impl FnOnce(&mut Domain) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let domain = self.livedns_domain_mut(fqdn)?;
+        let before = domain.rrsets.clone();
+        let result = change(domain)?;
+        domain.changed_from(before);
+        Ok(result)
     }
 
     /// Replaces every rrset at `name` (`PUT /records/{name}`).
@@ -145,13 +193,18 @@ impl State {
             .get(fqdn)
             .map(|d| Domain::clone(d))
             .ok_or_else(|| StoreError::UnknownDomain(fqdn.to_string()))?;
+        let before = trial.rrsets.clone();
+        let automatic = std::mem::replace(&mut trial.automatic_snapshots, false);
         trial.rrsets.retain(|r| keep(&r.name));
         let mut scratch = State::default();
         scratch.domains.insert(fqdn.clone(), Arc::new(trial));
         for (name, rtype, ttl, values) in items {
             scratch.put_rrset(fqdn, name, rtype, ttl, values)?;
         }
-        let done = scratch.domains.remove(fqdn).expect("inserted above");
+        let mut done = scratch.domains.remove(fqdn).expect("inserted above");
+        let domain = Arc::make_mut(&mut done);
+        domain.automatic_snapshots = automatic;
+        domain.changed_from(before);
         self.domains.insert(fqdn.clone(), done);
         Ok(())
     }
@@ -163,22 +216,24 @@ impl State {
         name: &RelName,
         rtype: RecordType,
     ) -> Result<(), StoreError> {
-        self.livedns_domain_mut(fqdn)?
-            .rrsets
-            .remove(name, rtype)
-            .map(|_| ())
-            .ok_or(StoreError::RrsetNotFound {
-                name: name.to_string(),
-                rtype,
-            })
+        self.edit(fqdn, |domain| {
+            domain
+                .rrsets
+                .remove(name, rtype)
+                .map(|_| ())
+                .ok_or(StoreError::RrsetNotFound {
+                    name: name.to_string(),
+                    rtype,
+                })
+        })
     }
 
     /// Deletes every rrset at `name`.
     pub fn delete_name(&mut self, fqdn: &Fqdn, name: &RelName) -> Result<(), StoreError> {
-        self.livedns_domain_mut(fqdn)?
-            .rrsets
-            .retain(|r| r.name != *name);
-        Ok(())
+        self.edit(fqdn, |domain| {
+            domain.rrsets.retain(|r| r.name != *name);
+            Ok(())
+        })
     }
 }
 

@@ -17,6 +17,7 @@ mod rrsets;
 mod seed;
 mod seed_parts;
 mod seeding;
+mod snapshots;
 mod state;
 mod state_json;
 pub mod types;
@@ -39,11 +40,12 @@ pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
     SeedError, SeedRecord,
 };
+pub use snapshots::{MAX_AUTOMATIC, Snapshot, Snapshots};
 pub use state::{Armed, ArmedFault, Credential, Domain, LegacyZone, State, redact};
 pub use state_json::StateJson;
 pub use types::normalize_values;
 pub use types::{DEFAULT_TTL, Fqdn, Invalid, MAX_TTL, MIN_TTL, RecordType, RelName};
-pub use view::{NAMESERVER_ZONE, ZoneView};
+pub use view::{NAMESERVER_ZONE, NAMESERVERS, ZoneView};
 
 /// What went wrong in a store operation. Each API maps these to its own wire errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,6 +56,8 @@ pub enum StoreError {
     UnknownDomain(String),
     #[error("rrset {name}/{rtype} not found")]
     RrsetNotFound { name: String, rtype: RecordType },
+    #[error("snapshot {0} not found")]
+    SnapshotNotFound(String),
     #[error("rrset {name}/{rtype} exists")]
     RrsetExists { name: String, rtype: RecordType },
 }

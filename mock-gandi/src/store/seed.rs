@@ -76,6 +76,10 @@ pub struct SeedDomain {
     /// elsewhere, or another account's): both APIs answer "unknown domain" for it.
     #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
     pub account: bool,
+    /// LiveDNS's automatic snapshots, taken before each change of the records (Gandi's
+    /// default: on).
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub automatic_snapshots: bool,
 }
 
 fn yes() -> bool {

@@ -120,6 +120,8 @@ impl State {
                 rrsets,
                 zone_id,
                 account: d.account,
+                automatic_snapshots: d.automatic_snapshots,
+                snapshots: Default::default(),
             }),
         );
     }

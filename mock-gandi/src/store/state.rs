@@ -12,6 +12,7 @@ use super::rate::RateLimiter;
 use super::records::Records;
 use super::rrsets::RrSets;
 use super::seed::{CredentialKind, DnsMode};
+use super::snapshots::Snapshots;
 use super::types::Fqdn;
 
 /// First id given to a legacy zone; real zone ids are large numbers.
@@ -34,6 +35,11 @@ pub struct Domain {
     pub zone_id: u64,
     /// Whether the account holds it; DNS serves it either way.
     pub account: bool,
+    /// Whether LiveDNS snapshots the zone before each change (Gandi's default: on).
+    #[serde(skip_serializing_if = "Clone::clone")]
+    pub automatic_snapshots: bool,
+    #[serde(skip_serializing_if = "Snapshots::is_empty")]
+    pub snapshots: Snapshots,
 }
 
 /// A legacy (v4) zone: numbered versions, exactly one active.

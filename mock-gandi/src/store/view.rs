@@ -12,6 +12,9 @@ use super::types::{Fqdn, RecordType, RelName};
 /// The zone of the nameservers every served zone names.
 pub const NAMESERVER_ZONE: &str = "mock-gandi.test";
 
+/// The nameservers DNS names at a zone's apex when its records have no NS of their own.
+pub const NAMESERVERS: [&str; 2] = ["ns1.mock-gandi.test", "ns2.mock-gandi.test"];
+
 /// What the DNS server needs of one zone at query time: a LiveDNS zone's rrsets read in place
 /// from the snapshot, or a list of its own (a legacy version's, shared when a seed made it and
 /// grouped otherwise; the nameservers' zone).

@@ -1,0 +1,11 @@
+//! DNSSEC keys of a domain (`/domains/{fqdn}/keys[/{id}]`).
+
+use axum::response::Response;
+
+use super::error::ApiError;
+use super::handlers::Cx;
+use super::paths::Target;
+
+pub(super) fn answer(_cx: &Cx, _target: Target, _bytes: &[u8]) -> Result<Response, ApiError> {
+    Err(ApiError::NotFound)
+}

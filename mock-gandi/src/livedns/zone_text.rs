@@ -1,0 +1,298 @@
+//! The zone as text, both ways: what `GET .../records` (and a snapshot) answers to
+//! `Accept: text/plain`, and the zone file a `PUT` or `POST` of `.../records` with
+//! `Content-Type: text/plain` sends.
+//!
+//! The text Gandi writes is one line per value, `name ttl IN type value`, with relative names
+//! and no directives (gandi.cli's test fixtures of the live answer). What it reads is "the
+//! contents of the zone as it would appear in a standard master zone file (see RFC1035)"
+//! (Gandi's reference, `PUT /domains/{fqdn}/records`): the mock reads that shape and the common
+//! variants (no TTL, no class, `$TTL` and `$ORIGIN`, comments, absolute names within the zone);
+//! SOA lines are read and left out, as the zone's SOA is LiveDNS's own (inferred). A line it
+//! cannot read is a validation error naming the line (inferred: no capture of Gandi's text).
+
+use std::fmt::Write as _;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{ApiError, FieldError};
+use super::paths::relative_name;
+use crate::store::{DEFAULT_TTL, Fqdn, RecordType, RelName, RrSet};
+
+/// True when the client prefers a zone file (`Accept: text/plain`) to JSON.
+pub(super) fn wanted(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    for item in accept.split(',') {
+        let media = item.split(';').next().unwrap_or_default().trim();
+        if media.eq_ignore_ascii_case("text/plain") {
+            return true;
+        }
+        if media.eq_ignore_ascii_case("application/json") {
+            return false;
+        }
+    }
+    false
+}
+
+/// True when the body is a zone file (`Content-Type: text/plain`).
+pub(super) fn sent(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/plain"))
+}
+
+/// The rrsets as Gandi writes them: one line per value.
+pub(super) fn render(rrsets: &[RrSet]) -> String {
+    let mut out = String::new();
+    for r in rrsets {
+        for v in &r.values {
+            let _ = writeln!(out, "{} {} IN {} {}", r.name, r.ttl, r.rtype, v);
+        }
+    }
+    out
+}
+
+pub(super) fn response(rrsets: &[RrSet]) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        render(rrsets),
+    )
+        .into_response()
+}
+
+/// One rrset read from a zone file: name, type, TTL, values in the order of their lines.
+pub(super) type TextRrset = (RelName, RecordType, Option<u32>, Vec<String>);
+
+/// Reads a zone file into rrsets (lines of one name and type make one rrset; its TTL is the
+/// first line's). Every line that cannot be read is reported, with its number.
+pub(super) fn parse(bytes: &[u8], zone: &Fqdn) -> Result<Vec<TextRrset>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        ApiError::Validation(vec![FieldError::new(
+            "body",
+            "zone",
+            "the zone file is not UTF-8 text".to_string(),
+        )])
+    })?;
+    let mut reader = Reader {
+        zone,
+        origin: None,
+        default_ttl: None,
+        last_name: None,
+    };
+    let mut out: Vec<TextRrset> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        match reader.line(raw) {
+            Ok(None) => {}
+            Ok(Some((name, rtype, ttl, value))) => {
+                match out.iter_mut().find(|r| r.0 == name && r.1 == rtype) {
+                    Some(set) => {
+                        if !set.3.contains(&value) {
+                            set.3.push(value);
+                        }
+                    }
+                    None => out.push((name, rtype, ttl, vec![value])),
+                }
+            }
+            Err(why) => errors.push(FieldError::new(
+                "body",
+                "zone",
+                format!("line {}: {why} ({})", i + 1, raw.trim()),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// What one line says, in the context of the lines before it.
+struct Reader<'a> {
+    zone: &'a Fqdn,
+    origin: Option<String>,
+    default_ttl: Option<u32>,
+    /// A line that starts with a blank has the previous line's name (RFC 1035 §5.1).
+    last_name: Option<RelName>,
+}
+
+type Line = (RelName, RecordType, Option<u32>, String);
+
+impl Reader<'_> {
+    fn line(&mut self, raw: &str) -> Result<Option<Line>, String> {
+        let content = strip_comment(raw);
+        if content.trim().is_empty() {
+            return Ok(None);
+        }
+        if content.contains('(') || content.contains(')') {
+            return Err("records continued over several lines are not supported".into());
+        }
+        let mut words = content.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        if let Some(directive) = first.strip_prefix('$') {
+            return self.directive(directive, words.next()).map(|()| None);
+        }
+        let (name, mut rest): (RelName, Vec<&str>) = if raw.starts_with([' ', '\t']) {
+            let name = self.last_name.clone().ok_or("no name before this line")?;
+            (name, content.split_whitespace().collect())
+        } else {
+            (self.name(first)?, words.collect())
+        };
+        self.last_name = Some(name.clone());
+        // `[ttl] [class]` or `[class] [ttl]`, then the type.
+        let mut ttl = self.default_ttl;
+        let mut i = 0;
+        while i < rest.len() && i < 2 {
+            let word = rest[i];
+            if let Ok(n) = word.parse::<u32>() {
+                ttl = Some(n);
+            } else if !word.eq_ignore_ascii_case("IN") {
+                break;
+            }
+            i += 1;
+        }
+        rest.drain(..i);
+        let Some((&type_word, value)) = rest.split_first() else {
+            return Err("a record type and a value are expected".into());
+        };
+        let type_word = type_word.to_ascii_uppercase();
+        if type_word == "SOA" {
+            return Ok(None);
+        }
+        let rtype = RecordType::parse(&type_word).map_err(|i| i.description)?;
+        if value.is_empty() {
+            return Err("a value is expected".into());
+        }
+        Ok(Some((name, rtype, ttl, value.join(" "))))
+    }
+
+    fn directive(&mut self, directive: &str, value: Option<&str>) -> Result<(), String> {
+        let value = value.ok_or_else(|| format!("${directive} needs a value"))?;
+        match directive.to_ascii_uppercase().as_str() {
+            "TTL" => {
+                self.default_ttl = Some(value.parse().map_err(|_| format!("bad $TTL {value}"))?);
+            }
+            "ORIGIN" => {
+                let origin = value.trim_end_matches('.').to_ascii_lowercase();
+                if origin != self.zone.as_str() && !origin.ends_with(&format!(".{}", self.zone)) {
+                    return Err(format!("$ORIGIN {value} is outside the zone"));
+                }
+                self.origin = Some(origin);
+            }
+            _ => return Err(format!("unknown directive ${directive}")),
+        }
+        Ok(())
+    }
+
+    /// A name relative to `$ORIGIN` (the zone by default), or absolute within the zone.
+    fn name(&self, word: &str) -> Result<RelName, String> {
+        let zone = self.zone.as_str();
+        match (&self.origin, word) {
+            (_, w) if w.ends_with('.') => relative_name(w, zone),
+            (Some(origin), "@") if origin != zone => relative_name(&format!("{origin}."), zone),
+            (Some(origin), w) if origin != zone => relative_name(&format!("{w}.{origin}."), zone),
+            (_, w) => RelName::parse(w).map_err(|i| i.description),
+        }
+    }
+}
+
+/// The line without its comment (`;` outside a quoted string).
+fn strip_comment(line: &str) -> &str {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The TTL a zone file gives an rrset, the default when it gives none.
+pub(super) fn ttl_or_default(ttl: Option<u32>) -> u32 {
+    ttl.unwrap_or(DEFAULT_TTL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone() -> Fqdn {
+        Fqdn::parse("stubber.chat").unwrap()
+    }
+
+    fn names(sets: &[TextRrset]) -> Vec<String> {
+        sets.iter()
+            .map(|(n, t, ttl, v)| format!("{n} {t} {ttl:?} {v:?}"))
+            .collect()
+    }
+
+    #[test]
+    fn what_gandi_writes_reads_back_as_the_same_rrsets() {
+        let sets = vec![
+            RrSet {
+                name: RelName::parse("@").unwrap(),
+                rtype: RecordType::Mx,
+                ttl: 10800,
+                values: vec![
+                    "10 spool.mail.gandi.net.".into(),
+                    "50 fb.mail.gandi.net.".into(),
+                ],
+            },
+            RrSet {
+                name: RelName::parse("_acme-challenge").unwrap(),
+                rtype: RecordType::Txt,
+                ttl: 300,
+                values: vec!["\"a; b\"".into()],
+            },
+        ];
+        let read = parse(render(&sets).as_bytes(), &zone()).unwrap();
+        assert_eq!(read.len(), 2);
+        for (set, (name, rtype, ttl, values)) in sets.iter().zip(&read) {
+            assert_eq!((&set.name, set.rtype, Some(set.ttl)), (name, *rtype, *ttl));
+            assert_eq!(&set.values, values);
+        }
+    }
+
+    #[test]
+    fn directives_comments_classes_and_absolute_names_are_read() {
+        let text = "$TTL 600\n; a comment\n@ IN SOA ns1.gandi.net. hostmaster.gandi.net. 1 2 3 4 5\nwww.stubber.chat. A 192.0.2.1 ; home\n  3600 IN AAAA 2001:db8::1\n$ORIGIN sub.stubber.chat.\nx 300 IN TXT \"v\"\n";
+        let read = parse(text.as_bytes(), &zone()).unwrap();
+        assert_eq!(
+            names(&read),
+            [
+                "www A Some(600) [\"192.0.2.1\"]",
+                "www AAAA Some(3600) [\"2001:db8::1\"]",
+                "x.sub TXT Some(300) [\"\\\"v\\\"\"]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_that_cannot_be_read_is_named_with_its_number() {
+        let text =
+            "www 300 IN A 192.0.2.1\nwww 300 IN BOGUS x\nother.example. 300 IN A 192.0.2.2\nlone\n";
+        let Err(ApiError::Validation(errors)) = parse(text.as_bytes(), &zone()) else {
+            panic!("refused");
+        };
+        let descriptions: Vec<&str> = errors.iter().map(|e| e.description.as_str()).collect();
+        assert_eq!(descriptions.len(), 3, "{descriptions:?}");
+        assert!(descriptions[0].starts_with("line 2: "), "{descriptions:?}");
+        assert!(descriptions[1].starts_with("line 3: "), "{descriptions:?}");
+        assert!(descriptions[2].starts_with("line 4: "), "{descriptions:?}");
+    }
+}
