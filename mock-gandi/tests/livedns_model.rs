@@ -4,7 +4,10 @@
 //! predicts. Random fault plans ride along (a rule armed through `POST /_mock/faults` for one
 //! write: `apply = "never"` leaves the model as it was, `"before"` makes the whole change) and,
 //! in a second property, a propagation lag: DNS serves the previous model until the lag has
-//! passed, then the new one.
+//! passed, then the new one. Without a lag, every step also checks the zone as text (written
+//! out and read back in: the same rrsets) and the automatic snapshot (a write that changed the
+//! zone leaves a snapshot of the zone as it was); a manual snapshot taken halfway is written
+//! back at the end and restores the zone as it was then.
 
 mod common;
 
@@ -46,6 +49,7 @@ async fn run(ops: &[(Op, Fault)], lag: std::time::Duration) -> Result<(), TestCa
         state: mock.state().clone(),
     };
     let mut model = Model::new();
+    let mut halfway = None;
     for (i, (op, fault)) in ops.iter().enumerate() {
         let previous = model.clone();
         let handled = step(&mut model, op);
@@ -113,7 +117,136 @@ async fn run(ops: &[(Op, Fault)], lag: std::time::Duration) -> Result<(), TestCa
             "DNS over UDP after step {}",
             i
         );
+        if lag.is_zero() {
+            text_round_trip(&api, &model, i).await?;
+            if matches!(fault, Fault::None) && model != previous {
+                let last = latest_snapshot(&api, "?automatic=true&sort_by=-date_created").await?;
+                prop_assert_eq!(&last, &previous, "automatic snapshot after step {}", i);
+            }
+            if i == ops.len() / 2 {
+                halfway = Some((snapshot(&api).await?, model.clone()));
+            }
+        }
     }
+    if let Some((id, then)) = halfway {
+        restore(&api, &id).await?;
+        let listing = api
+            .pat("GET", &format!("/domains/{ZONE}/records"), "")
+            .await;
+        prop_assert_eq!(
+            &listing_as_model(&listing.json()),
+            &then,
+            "restored listing"
+        );
+        prop_assert_eq!(&dns_as_model(&api), &then, "restored DNS view");
+    }
+    Ok(())
+}
+
+const RECORDS: &str = "/v5/livedns/domains/model.test/records";
+
+/// The zone as text, written back as it was read: `201`, and the same rrsets.
+async fn text_round_trip(api: &Api, model: &Model, step: usize) -> Result<(), TestCaseError> {
+    let auth = format!("Bearer {}", common::PAT);
+    let text = api
+        .send(
+            "GET",
+            RECORDS,
+            &[("authorization", &auth), ("accept", "text/plain")],
+            "",
+        )
+        .await;
+    prop_assert_eq!(text.status, 200, "{}", text.render());
+    prop_assert_eq!(
+        text.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let back = api
+        .send(
+            "PUT",
+            RECORDS,
+            &[("authorization", &auth), ("content-type", "text/plain")],
+            text.body.clone(),
+        )
+        .await;
+    prop_assert_eq!(
+        back.status,
+        201,
+        "text back in after step {}: {}\n{}",
+        step,
+        text.text(),
+        back.render()
+    );
+    let listing = api
+        .pat("GET", &format!("/domains/{ZONE}/records"), "")
+        .await;
+    prop_assert_eq!(
+        &listing_as_model(&listing.json()),
+        model,
+        "after the text round trip of step {}",
+        step
+    );
+    Ok(())
+}
+
+/// A snapshot's zone data as a model.
+fn zone_data_as_model(snapshot: &serde_json::Value) -> Model {
+    listing_as_model(&snapshot["zone_data"])
+}
+
+/// The first snapshot of the listing `query` asks for, as a model.
+async fn latest_snapshot(api: &Api, query: &str) -> Result<Model, TestCaseError> {
+    let list = api
+        .pat("GET", &format!("/domains/{ZONE}/snapshots{query}"), "")
+        .await;
+    prop_assert_eq!(list.status, 200, "{}", list.render());
+    let id = list.json()[0]["id"].as_str().map(str::to_string);
+    prop_assert!(id.is_some(), "no snapshot listed: {}", list.render());
+    let shown = api
+        .pat(
+            "GET",
+            &format!("/domains/{ZONE}/snapshots/{}", id.unwrap()),
+            "",
+        )
+        .await;
+    prop_assert_eq!(shown.status, 200, "{}", shown.render());
+    Ok(zone_data_as_model(&shown.json()))
+}
+
+/// Takes a manual snapshot; returns its id.
+async fn snapshot(api: &Api) -> Result<String, TestCaseError> {
+    let taken = api
+        .pat(
+            "POST",
+            &format!("/domains/{ZONE}/snapshots"),
+            r#"{"name": "halfway"}"#,
+        )
+        .await;
+    prop_assert_eq!(taken.status, 201, "{}", taken.render());
+    let id = taken.json()["id"].as_str().unwrap_or_default().to_string();
+    prop_assert!(
+        taken.header("location").is_some_and(|l| l.ends_with(&id)),
+        "{}",
+        taken.render()
+    );
+    Ok(id)
+}
+
+/// Writes a snapshot's zone data back as the whole zone.
+async fn restore(api: &Api, id: &str) -> Result<(), TestCaseError> {
+    let shown = api
+        .pat("GET", &format!("/domains/{ZONE}/snapshots/{id}"), "")
+        .await;
+    prop_assert_eq!(shown.status, 200, "{}", shown.render());
+    let items = json!({ "items": shown.json()["zone_data"] });
+    let put = api
+        .pat(
+            "PUT",
+            &format!("/domains/{ZONE}/records"),
+            &items.to_string(),
+        )
+        .await;
+    prop_assert_eq!(put.status, 201, "{}", put.render());
     Ok(())
 }
 

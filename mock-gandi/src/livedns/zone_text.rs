@@ -19,13 +19,15 @@ use super::error::{ApiError, FieldError};
 use super::paths::relative_name;
 use crate::store::{DEFAULT_TTL, Fqdn, RecordType, RelName, RrSet};
 
-/// True when the client prefers a zone file (`Accept: text/plain`) to JSON.
+/// True when the client prefers a zone file (`Accept: text/plain`) to JSON: the first of
+/// the two its `Accept` headers name, in their order.
 pub(super) fn wanted(headers: &HeaderMap) -> bool {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    for item in accept.split(',') {
+    let items = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    for item in items {
         let media = item.split(';').next().unwrap_or_default().trim();
         if media.eq_ignore_ascii_case("text/plain") {
             return true;
@@ -137,23 +139,25 @@ impl Reader<'_> {
         if content.contains('(') || content.contains(')') {
             return Err("records continued over several lines are not supported".into());
         }
-        let mut words = content.split_whitespace();
-        let first = words.next().unwrap_or_default();
+        let words = words(content);
+        let (first_at, first) = words[0];
         if let Some(directive) = first.strip_prefix('$') {
-            return self.directive(directive, words.next()).map(|()| None);
+            return self
+                .directive(directive, words.get(1).map(|w| w.1))
+                .map(|()| None);
         }
-        let (name, mut rest): (RelName, Vec<&str>) = if raw.starts_with([' ', '\t']) {
+        let (name, rest) = if first_at > 0 {
             let name = self.last_name.clone().ok_or("no name before this line")?;
-            (name, content.split_whitespace().collect())
+            (name, &words[..])
         } else {
-            (self.name(first)?, words.collect())
+            (self.name(first)?, &words[1..])
         };
         self.last_name = Some(name.clone());
         // `[ttl] [class]` or `[class] [ttl]`, then the type.
         let mut ttl = self.default_ttl;
         let mut i = 0;
         while i < rest.len() && i < 2 {
-            let word = rest[i];
+            let word = rest[i].1;
             if let Ok(n) = word.parse::<u32>() {
                 ttl = Some(n);
             } else if !word.eq_ignore_ascii_case("IN") {
@@ -161,19 +165,17 @@ impl Reader<'_> {
             }
             i += 1;
         }
-        rest.drain(..i);
-        let Some((&type_word, value)) = rest.split_first() else {
-            return Err("a record type and a value are expected".into());
+        let (type_word, value_at) = match (rest.get(i), rest.get(i + 1)) {
+            (Some(t), Some(v)) => (t.1.to_ascii_uppercase(), v.0),
+            _ => return Err("a record type and a value are expected".into()),
         };
-        let type_word = type_word.to_ascii_uppercase();
         if type_word == "SOA" {
             return Ok(None);
         }
         let rtype = RecordType::parse(&type_word).map_err(|i| i.description)?;
-        if value.is_empty() {
-            return Err("a value is expected".into());
-        }
-        Ok(Some((name, rtype, ttl, value.join(" "))))
+        // The value as written, inner spacing kept (a TXT string's spaces are its own).
+        let value = content[value_at..].trim_end().to_string();
+        Ok(Some((name, rtype, ttl, value)))
     }
 
     fn directive(&mut self, directive: &str, value: Option<&str>) -> Result<(), String> {
@@ -204,6 +206,26 @@ impl Reader<'_> {
             (_, w) => RelName::parse(w).map_err(|i| i.description),
         }
     }
+}
+
+/// The words of a line, each with its byte offset.
+fn words(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, &line[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &line[s..]));
+    }
+    out
 }
 
 /// The line without its comment (`;` outside a quoted string).
