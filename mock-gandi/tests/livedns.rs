@@ -456,9 +456,30 @@ async fn every_error_row_is_byte_exact() {
         (
             "validation: CNAME beside other types",
             "PUT",
+            "/v5/livedns/domains/stubber.chat/records/docs/CNAME",
+            vec![("authorization", pat.clone())],
+            r#"{"rrset_values": ["x.example."]}"#,
+        ),
+        (
+            "validation: CNAME at the apex",
+            "PUT",
             "/v5/livedns/domains/stubber.chat/records/%40/CNAME",
             vec![("authorization", pat.clone())],
             r#"{"rrset_values": ["x.example."]}"#,
+        ),
+        (
+            "validation: a bad value in a name's items (ddclient#257)",
+            "PUT",
+            "/v5/livedns/domains/stubber.chat/records/test",
+            vec![("authorization", pat.clone())],
+            r#"{"items": [{"rrset_type": "A", "rrset_values": ["toto"]}]}"#,
+        ),
+        (
+            "validation: ALIAS away from the apex in the zone's items (octodns#619)",
+            "PUT",
+            "/v5/livedns/domains/stubber.chat/records",
+            vec![("authorization", pat.clone())],
+            r#"{"items": [{"rrset_name": "blah", "rrset_type": "ALIAS", "rrset_ttl": 3600, "rrset_values": ["google.com."]}]}"#,
         ),
         (
             "validation: ALIAS away from the apex",

@@ -187,6 +187,47 @@ pub(crate) fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> 
     }
 }
 
+/// A JSON value as Python 2's `repr` shows what `json.loads` made of it.
+fn python_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => python_str(s),
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(python_value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A unicode string as Python 2's `repr` writes it.
+fn python_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = format!("u{quote}");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
 /// A value as an error message shows it: strings bare, anything else as JSON, cut short.
 fn brief(value: &Value) -> String {
     let text = match value {
@@ -207,6 +248,10 @@ pub(crate) struct Fields<'a> {
     map: &'a Map<String, Value>,
     prefix: String,
     errors: &'a mut Vec<FieldError>,
+    /// Inside an entry of `items`: Gandi then names the error `items` and echoes the entry.
+    in_item: bool,
+    /// The record name of the path, for a name-level `PUT`'s items (Gandi echoes it too).
+    path_name: Option<&'a str>,
 }
 
 impl<'a> Fields<'a> {
@@ -219,6 +264,65 @@ impl<'a> Fields<'a> {
             map,
             prefix,
             errors,
+            in_item: false,
+            path_name: None,
+        }
+    }
+
+    /// The record name the path gives the items read after this.
+    pub(crate) fn with_path_name(mut self, name: &'a str) -> Self {
+        self.path_name = Some(name);
+        self
+    }
+
+    /// A value or a rule broken: inside an entry of `items`, Gandi names the error `items` and
+    /// ends its description with the entry as its Python backend saw it (ddclient#257,
+    /// octodns#619); elsewhere the error names the field.
+    pub(crate) fn fail_rule(&mut self, field: &str, description: &str) {
+        if self.in_item {
+            let name = self
+                .prefix
+                .split("items.")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+                + "items";
+            let text = format!("{description} (param: {})", self.python_repr());
+            self.errors.push(FieldError::new("body", name, text));
+        } else {
+            self.fail(field, description);
+        }
+    }
+
+    /// The entry as Python 2's `repr` of the dict Gandi validated: the TTL filled with its
+    /// default, unicode strings as `u'...'`, in the key orders the quotes show (a name-level
+    /// item: values, ttl, name, type, as in ddclient#257; a zone-level one: type, ttl, name,
+    /// values, as in octodns#619).
+    fn python_repr(&self) -> String {
+        let ttl = match self.map.get("rrset_ttl") {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(other) => python_value(other),
+            None => DEFAULT_TTL.to_string(),
+        };
+        let field = |key: &str| {
+            self.map
+                .get(key)
+                .map(python_value)
+                .unwrap_or_else(|| "None".into())
+        };
+        match self.path_name {
+            Some(name) => format!(
+                "{{'rrset_values': {}, 'rrset_ttl': {ttl}, u'rrset_name': {}, 'rrset_type': {}}}",
+                field("rrset_values"),
+                python_str(name),
+                field("rrset_type")
+            ),
+            None => format!(
+                "{{'rrset_type': {}, 'rrset_ttl': {ttl}, 'rrset_name': {}, 'rrset_values': {}}}",
+                field("rrset_type"),
+                field("rrset_name"),
+                field("rrset_values")
+            ),
         }
     }
 
@@ -385,7 +489,7 @@ impl<'a> Fields<'a> {
                     if let Some(t) = rtype
                         && let Err(e) = normalize_value(t, s)
                     {
-                        self.fail(field, e.description);
+                        self.fail_rule(field, &e.description);
                         ok = false;
                     }
                     out.push(s.clone());
@@ -422,6 +526,8 @@ impl<'a> Fields<'a> {
                 continue;
             };
             let mut fields = Fields::new(map, prefix, self.errors);
+            fields.in_item = true;
+            fields.path_name = self.path_name;
             match each(&mut fields) {
                 Some(t) => out.push(t),
                 None => ok = false,

@@ -13,7 +13,7 @@ use super::extract::{Fields, json_object, one_of, plain_rrset_body, stored_form}
 use super::handlers::{Cx, access, created, json, no_content, to_json, with_header, zone};
 use super::paths::{Target, path_name, path_type};
 use super::zone_text;
-use crate::store::{Fqdn, Need, RecordType, RelName, RrSet, StoreError};
+use crate::store::{Fqdn, Need, RecordType, RelName, RrSet, StoreError, apex_rule};
 
 /// The orders `sort_by` takes on a records listing: Gandi's reference gives only the default,
 /// `rrset_name`; the others follow the snapshots listing's (`date_created`, `-date_created`)
@@ -176,17 +176,56 @@ fn read_full_rrset(f: &mut Fields<'_>, fqdn: &Fqdn, non_empty: bool) -> Option<F
     let rtype = f.rrset_type();
     let ttl = f.ttl();
     let values = f.values(rtype, non_empty);
-    Some((name?, rtype?, ttl?, values?))
+    let (name, rtype, ttl, values) = (name?, rtype?, ttl?, values?);
+    apex_rules(f, &name, rtype, &values)?;
+    Some((name, rtype, ttl, values))
+}
+
+/// The apex's rules ([`apex_rule`]) checked where the entry is read, so that an entry of
+/// `items` is echoed in the error as Gandi does.
+fn apex_rules(
+    f: &mut Fields<'_>,
+    name: &RelName,
+    rtype: RecordType,
+    values: &[String],
+) -> Option<()> {
+    match apex_rule(name, rtype, !values.is_empty()) {
+        Some(rule) => {
+            f.fail_rule("rrset_name", rule);
+            None
+        }
+        None => Some(()),
+    }
 }
 
 fn validated<T>(
     bytes: &[u8],
     read: impl FnOnce(&mut Fields<'_>) -> Option<T>,
 ) -> Result<T, ApiError> {
+    validated_body(bytes, None, read)
+}
+
+/// [`validated`] for a body whose items take their record name from the path.
+fn validated_at<T>(
+    bytes: &[u8],
+    path_name: &str,
+    read: impl FnOnce(&mut Fields<'_>) -> Option<T>,
+) -> Result<T, ApiError> {
+    validated_body(bytes, Some(path_name), read)
+}
+
+fn validated_body<T>(
+    bytes: &[u8],
+    path_name: Option<&str>,
+    read: impl FnOnce(&mut Fields<'_>) -> Option<T>,
+) -> Result<T, ApiError> {
     let map = json_object(bytes)?;
     let mut errors = Vec::new();
     let value = {
         let mut fields = Fields::new(&map, String::new(), &mut errors);
+        if let Some(name) = path_name {
+            fields = fields.with_path_name(name);
+        }
         read(&mut fields)
     };
     match value {
@@ -298,12 +337,14 @@ fn post_name(cx: &Cx, fqdn: &Fqdn, name: &RelName, bytes: &[u8]) -> Result<Respo
 }
 
 fn put_name(cx: &Cx, fqdn: &Fqdn, name: &RelName, bytes: &[u8]) -> Result<Response, ApiError> {
-    let items = validated(bytes, |f| {
+    let items = validated_at(bytes, name.as_str(), |f| {
         f.items(|item| {
             let rtype = item.rrset_type();
             let ttl = item.ttl();
             let values = item.values(rtype, false);
-            Some((rtype?, ttl?, values?))
+            let (rtype, ttl, values) = (rtype?, ttl?, values?);
+            apex_rules(item, name, rtype, &values)?;
+            Some((rtype, ttl, values))
         })
     })?;
     cx.app.store.write(|s| {

@@ -79,17 +79,16 @@ impl State {
         ttl: u32,
         values: Vec<String>,
     ) -> Result<bool, StoreError> {
-        if rtype == RecordType::Alias && !name.is_apex() {
-            return Err(Invalid::new(
-                "rrset_type",
-                "ALIAS records are only allowed at the apex (@)",
-            )
-            .into());
+        if let Some(rule) = apex_rule(name, rtype, false) {
+            return Err(Invalid::new("rrset_name", rule).into());
         }
         self.edit(fqdn, |domain| {
             if values.is_empty() {
                 domain.rrsets.remove(name, rtype);
                 return Ok(false);
+            }
+            if let Some(rule) = apex_rule(name, rtype, true) {
+                return Err(Invalid::new("rrset_name", rule).into());
             }
             check_cname_exclusive(domain, name, rtype)?;
             domain.rrsets.insert(RrSet {
@@ -234,6 +233,20 @@ impl State {
             domain.rrsets.retain(|r| r.name != *name);
             Ok(())
         })
+    }
+}
+
+/// Gandi's rules for the apex, in its words: ALIAS only at the apex (octodns#619: "only '@'
+/// is allowed for ALIAS records"), whatever the values; CNAME never at the apex, which holds
+/// the zone's SOA and NS (scoulomb's capture of Gandi's console: "can't use '@' for CNAME
+/// records"), when it has values.
+pub fn apex_rule(name: &RelName, rtype: RecordType, has_values: bool) -> Option<&'static str> {
+    match rtype {
+        RecordType::Alias if !name.is_apex() => Some("only '@' is allowed for ALIAS records"),
+        RecordType::Cname if has_values && name.is_apex() => {
+            Some("can't use '@' for CNAME records")
+        }
+        _ => None,
     }
 }
 

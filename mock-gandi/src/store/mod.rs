@@ -33,6 +33,7 @@ pub use fault::{
 };
 pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
+pub use livedns::apex_rule;
 pub use rate::{RateLimit, RateLimiter};
 pub use records::{LegacyRecord, Records};
 pub use rrsets::{RrSet, RrSets};

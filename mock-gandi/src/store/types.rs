@@ -368,16 +368,19 @@ pub fn normalize_value(rtype: RecordType, value: &str) -> Result<String, Invalid
             format!("'{value}' is not a valid {} value", rtype.as_str()),
         )
     };
+    // ddclient#257 quotes Gandi's words for an A value that is no address; AAAA's are
+    // inferred to be the same.
+    let not_an_ip = || Invalid::new("rrset_values", format!("'{value}': must be an IP address"));
     let value_trimmed = value.trim();
     match rtype {
         RecordType::A => value_trimmed
             .parse::<Ipv4Addr>()
             .map(|a| a.to_string())
-            .map_err(|_| bad()),
+            .map_err(|_| not_an_ip()),
         RecordType::Aaaa => value_trimmed
             .parse::<Ipv6Addr>()
             .map(|a| a.to_string())
-            .map_err(|_| bad()),
+            .map_err(|_| not_an_ip()),
         RecordType::Cname
         | RecordType::Alias
         | RecordType::Dname

@@ -136,7 +136,7 @@ pub fn put(
         .filter(|(n, t)| n == name && t != rtype)
         .map(|(_, t)| t.as_str())
         .collect();
-    if (rtype == "CNAME" && !others.is_empty()) || others.contains(&"CNAME") {
+    if (rtype == "CNAME" && (!others.is_empty() || name == "@")) || others.contains(&"CNAME") {
         return Err(());
     }
     model.insert(key, (ttl, values));
