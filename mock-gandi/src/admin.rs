@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/dns/queries", get(dns_queries).delete(clear_dns_queries))
         .route("/resolve", get(resolve))
         .route("/ca.pem", get(ca_pem))
+        .route("/openapi.json", get(openapi))
         .fallback(not_found)
 }
 
@@ -254,4 +255,18 @@ async fn ca_pem(State(app): State<AppState>) -> Response {
             .into_response(),
         None => error(StatusCode::NOT_FOUND, "this mock runs without a proxy CA"),
     }
+}
+
+/// The OpenAPI description of the LiveDNS routes the mock serves under Gandi's names, written
+/// from Gandi's reference (each operation links its section); `ci/api-conformance` runs
+/// schemathesis against it.
+const OPENAPI: &str = include_str!("../openapi/livedns.json");
+
+async fn openapi() -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        OPENAPI,
+    )
+        .into_response()
 }

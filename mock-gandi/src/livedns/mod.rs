@@ -81,6 +81,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_path_of_the_openapi_description_is_a_route_of_the_dispatcher() {
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi/livedns.json")).unwrap();
+        let paths = spec["paths"].as_object().unwrap();
+        assert!(paths.len() >= 10, "{}", paths.len());
+        for (path, operations) in paths {
+            let concrete = path
+                .replace("{fqdn}", "example.com")
+                .replace("{rrset_name}", "www")
+                .replace("{rrset_type}", "A")
+                .replace("{id}", "x");
+            let target = paths::Target::parse(&concrete);
+            let allow = target
+                .allow()
+                .unwrap_or_else(|| panic!("{path} is no route"));
+            for method in operations.as_object().unwrap().keys() {
+                assert!(
+                    allow.contains(&method.to_uppercase()),
+                    "{method} {path}: the dispatcher allows {allow}"
+                );
+            }
+            assert!(
+                generation_of(&format!("/v5/livedns{concrete}")).is_some(),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
     fn the_dispatcher_takes_every_path_below_its_roots_and_nothing_else() {
         for (path, expected) in [
             ("/v5/livedns/domains", Some(Generation::Current)),
