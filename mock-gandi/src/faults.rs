@@ -194,6 +194,17 @@ where
 fn answer(answer: &FaultAnswer, method: &str) -> Response {
     match answer {
         FaultAnswer::Status(status) => ApiError::for_status(*status, method).into_response(),
+        FaultAnswer::Custom {
+            status,
+            body,
+            content_type,
+            ..
+        } => (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            [(axum::http::header::CONTENT_TYPE, content_type.clone())],
+            body.clone(),
+        )
+            .into_response(),
         FaultAnswer::XmlRpcFault { code, message } => {
             let message = message.clone().unwrap_or_else(|| {
                 CATALOGUE

@@ -237,6 +237,22 @@ fn a_bad_rule_is_refused_with_its_line_and_key() {
         ("api = \"livedns\"\nxmlrpc_fault = { code = 1 }", "api"),
         ("path = \"/x\"", "status"),
         ("retries = 3\nstatus = 502", "retries"),
+        ("status = 99\nbody = \"x\"", "status"),
+        ("status = 600\nbody = \"x\"", "status"),
+        ("status = 101\nbody = \"x\"", "status"),
+        ("status = 204\nbody = \"x\"", "body"),
+        ("body = \"x\"", "body"),
+        (
+            "status = 422\ncontent_type = \"text/plain\"",
+            "content_type",
+        ),
+        ("status = 502\ngateway = \"html\"\nbody = \"x\"", "gateway"),
+        ("status = 502\ngateway = \"xml\"", "gateway"),
+        ("close = \"before\"\nstatus = 422\nbody = \"x\"", "status"),
+        (
+            "status = 422\nbody = \"x\"\ncontent_type = \"a\\nb\"",
+            "content_type",
+        ),
     ] {
         let text =
             format!("[[credential]]\nkind = \"pat\"\nsecret = \"p1234567\"\n\n[[fault]]\n{rule}\n");
@@ -527,4 +543,112 @@ async fn a_rule_can_take_only_the_requests_of_one_credential() {
         !listed.contains(PAT) && !listed.contains(V4KEY_SEED),
         "{listed}"
     );
+}
+
+/// The status line, the content type and the body of one request over a real socket.
+fn raw_answer(
+    api: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (String, String, String) {
+    use std::io::{Read, Write};
+    let addr = api.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: 0\r\n"
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    let status = head.lines().next().unwrap().to_string();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, content_type, body.to_string())
+}
+
+#[test]
+fn a_rule_answers_any_status_with_its_own_body_or_the_front_end_s_page_over_sockets() {
+    let mock = mock_gandi::MockGandi::builder()
+        .seed_text(&format!(
+            "{SEED}\n{}",
+            r#"
+[[fault]]
+path = "/v5/livedns/domains/stubber.chat/records"
+status = 400
+body = '{"code": 400}'
+
+[[fault]]
+path = "/v5/livedns/domains/stubber.chat"
+status = 403
+body = "Forbidden, and not JSON"
+
+[[fault]]
+path = "/v5/livedns/domains"
+status = 422
+body = '{"message": "Unprocessable"}'
+content_type = "application/problem+json"
+
+[[fault]]
+path = "/api/v5/domains"
+status = 504
+gateway = "html"
+retry_after = 7
+"#
+        ))
+        .unwrap()
+        .start_blocking()
+        .unwrap();
+    let api = mock.api_url();
+    let auth = [(
+        "authorization",
+        "Bearer 0123456789abcdef0123456789abcdef01234567",
+    )];
+    let (status, content_type, body) = raw_answer(
+        &api,
+        "GET",
+        "/v5/livedns/domains/stubber.chat/records",
+        &auth,
+    );
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert_eq!(
+        content_type, "application/json",
+        "JSON bodies are said to be JSON"
+    );
+    assert_eq!(
+        body, r#"{"code": 400}"#,
+        "a 400 without a message, as a report saw it"
+    );
+
+    let (status, content_type, body) =
+        raw_answer(&api, "GET", "/v5/livedns/domains/stubber.chat", &auth);
+    assert_eq!(status, "HTTP/1.1 403 Forbidden");
+    assert_eq!(content_type, "text/plain; charset=utf-8");
+    assert_eq!(body, "Forbidden, and not JSON");
+
+    let (status, content_type, body) = raw_answer(&api, "GET", "/v5/livedns/domains", &auth);
+    assert_eq!(status, "HTTP/1.1 422 Unprocessable Entity");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(body, r#"{"message": "Unprocessable"}"#);
+
+    let (status, content_type, body) = raw_answer(&api, "GET", "/api/v5/domains", &[]);
+    assert_eq!(status, "HTTP/1.1 504 Gateway Timeout");
+    assert_eq!(content_type, "text/html");
+    assert!(
+        body.contains("<title>504 Gateway Timeout</title>"),
+        "{body}"
+    );
+    assert!(body.contains("<center>nginx</center>"), "{body}");
+    // The journal names what was answered.
+    let statuses: Vec<u16> = mock.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [400, 403, 422, 504]);
 }

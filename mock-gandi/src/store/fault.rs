@@ -83,6 +83,14 @@ pub enum Apply {
 pub enum FaultAnswer {
     /// This HTTP status with Gandi's body for it (LiveDNS's error catalogue).
     Status(u16),
+    /// This HTTP status with a body of the rule's own (`body`, `content_type`), or Gandi's
+    /// front end's error page (`gateway = "html"`).
+    Custom {
+        status: u16,
+        body: String,
+        content_type: String,
+        gateway: bool,
+    },
     /// An XML-RPC fault (HTTP 200); no message: the fault catalogue's text for the code.
     XmlRpcFault { code: i32, message: Option<String> },
     /// An XML-RPC success carrying this value (a TOML or JSON value: tables are structs).
@@ -146,6 +154,12 @@ struct RawFault {
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gateway: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     xmlrpc_fault: Option<RawXmlRpcFault>,
     #[serde(skip_serializing_if = "Option::is_none")]
     xmlrpc_result: Option<serde_json::Value>,
@@ -192,8 +206,23 @@ impl From<FaultRule> for RawFault {
         } = rule.selection.into();
         let (mut status, mut xmlrpc_fault, mut xmlrpc_result, mut close, mut hang) =
             (None, None, None, None, None);
+        let (mut body, mut content_type, mut gateway) = (None, None, None);
         match rule.answer {
             FaultAnswer::Status(s) => status = Some(s),
+            FaultAnswer::Custom {
+                status: s,
+                body: b,
+                content_type: c,
+                gateway: g,
+            } => {
+                status = Some(s);
+                if g {
+                    gateway = Some("html".to_string());
+                } else {
+                    body = Some(b);
+                    content_type = Some(c);
+                }
+            }
             FaultAnswer::XmlRpcFault { code, message } => {
                 xmlrpc_fault = Some(RawXmlRpcFault { code, message });
             }
@@ -215,6 +244,9 @@ impl From<FaultRule> for RawFault {
             probability,
             seed,
             status,
+            body,
+            content_type,
+            gateway,
             xmlrpc_fault,
             xmlrpc_result,
             close,
@@ -245,14 +277,15 @@ impl TryFrom<RawFault> for FaultRule {
                 "a rule answers one way: status, xmlrpc_fault, xmlrpc_result, close or hang",
             ));
         }
+        let own_body = raw.body.is_some() || raw.content_type.is_some() || raw.gateway.is_some();
+        if own_body && raw.status.is_none() {
+            return Err(Invalid::new(
+                "body",
+                "body, content_type and gateway are parts of a status answer: give status",
+            ));
+        }
         let answer = if let Some(status) = raw.status {
-            if !FAULT_STATUSES.contains(&status) {
-                return Err(Invalid::new(
-                    "status",
-                    format!("no Gandi body for {status}; one of {FAULT_STATUSES:?}"),
-                ));
-            }
-            FaultAnswer::Status(status)
+            status_answer(status, raw.body, raw.content_type, raw.gateway)?
         } else if let Some(f) = raw.xmlrpc_fault {
             FaultAnswer::XmlRpcFault {
                 code: f.code,
@@ -272,7 +305,9 @@ impl TryFrom<RawFault> for FaultRule {
                 "a rule needs an answer: status, xmlrpc_fault, xmlrpc_result, close, hang or delay_ms",
             ));
         };
-        if raw.retry_after.is_some() && !matches!(answer, FaultAnswer::Status(_)) {
+        if raw.retry_after.is_some()
+            && !matches!(answer, FaultAnswer::Status(_) | FaultAnswer::Custom { .. })
+        {
             return Err(Invalid::new(
                 "retry_after",
                 "retry_after is a header of a status answer (429, 503)",
@@ -316,6 +351,90 @@ impl TryFrom<RawFault> for FaultRule {
             apply,
         })
     }
+}
+
+/// A status answer: Gandi's body from the catalogue when the rule gives none, else the rule's
+/// own body (any status from 200 to 599), or Gandi's front end's page (`gateway = "html"`).
+fn status_answer(
+    status: u16,
+    body: Option<String>,
+    content_type: Option<String>,
+    gateway: Option<String>,
+) -> Result<FaultAnswer, Invalid> {
+    if !(100..=599).contains(&status) {
+        return Err(Invalid::new(
+            "status",
+            format!("{status} is no HTTP status (100 to 599)"),
+        ));
+    }
+    if status < 200 {
+        return Err(Invalid::new(
+            "status",
+            format!("{status} is informational: HTTP cannot end an exchange with it (200 to 599)"),
+        ));
+    }
+    match (body, content_type, gateway.as_deref()) {
+        (None, None, None) if FAULT_STATUSES.contains(&status) => Ok(FaultAnswer::Status(status)),
+        (None, None, None) => Err(Invalid::new(
+            "status",
+            format!(
+                "no Gandi body for {status} (the catalogue has {FAULT_STATUSES:?}): give body (and content_type) or gateway = \"html\""
+            ),
+        )),
+        (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => Err(Invalid::new(
+            "gateway",
+            "gateway = \"html\" is a whole answer: no body or content_type beside it",
+        )),
+        (None, Some(_), None) => Err(Invalid::new("content_type", "content_type without body")),
+        (_, _, Some("html")) => Ok(FaultAnswer::Custom {
+            status,
+            body: gateway_page(status),
+            content_type: "text/html".to_string(),
+            gateway: true,
+        }),
+        (_, _, Some(other)) => Err(Invalid::new(
+            "gateway",
+            format!("unknown gateway \"{other}\": \"html\" is the one there is"),
+        )),
+        (Some(_), _, None) if matches!(status, 204 | 304) => Err(Invalid::new(
+            "body",
+            format!("a {status} answer has no body"),
+        )),
+        (Some(body), content_type, None) => {
+            let content_type = content_type.unwrap_or_else(|| {
+                if serde_json::from_str::<serde_json::Value>(&body).is_ok() {
+                    "application/json".to_string()
+                } else {
+                    "text/plain; charset=utf-8".to_string()
+                }
+            });
+            if http::HeaderValue::from_str(&content_type).is_err() {
+                return Err(Invalid::new(
+                    "content_type",
+                    format!("{content_type:?} cannot be a header value"),
+                ));
+            }
+            Ok(FaultAnswer::Custom {
+                status,
+                body,
+                content_type,
+                gateway: false,
+            })
+        }
+    }
+}
+
+/// The error page of Gandi's front end for `status`: nginx's own page (Gandi's API answers
+/// carry `Server: nginx`, doc.livedns.gandi.net's example exchange), with the status's
+/// reason phrase. Inferred: no capture of Gandi's page exists.
+pub fn gateway_page(status: u16) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error");
+    format!(
+        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
 }
 
 /// A rule's "which" keys as written: at most one of `nth`, `times`, `from` and `probability`
