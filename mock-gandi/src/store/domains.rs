@@ -50,6 +50,7 @@ impl State {
                 record: Vec::new(),
                 account: true,
                 automatic_snapshots: true,
+                nameservers: Vec::new(),
             },
             &mut Default::default(),
         );

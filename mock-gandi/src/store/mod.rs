@@ -13,6 +13,7 @@ mod legacy;
 mod livedns;
 mod rate;
 mod records;
+mod registry;
 mod rrsets;
 mod seed;
 mod seed_parts;
@@ -36,6 +37,7 @@ pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use livedns::apex_rule;
 pub use rate::{RateLimit, RateLimiter};
 pub use records::{LegacyRecord, Records};
+pub use registry::{CLASSIC_NAMESERVERS, is_gandi_nameserver};
 pub use rrsets::{RrSet, RrSets};
 pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,

@@ -80,6 +80,10 @@ pub struct SeedDomain {
     /// default: on).
     #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
     pub automatic_snapshots: bool,
+    /// The nameservers the registry delegates the domain to (default: Gandi's for its `dns`);
+    /// any that is not Gandi's makes the mock's DNS refuse the zone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nameservers: Vec<String>,
 }
 
 fn yes() -> bool {

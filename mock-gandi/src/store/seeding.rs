@@ -121,6 +121,7 @@ impl State {
                 zone_id,
                 account: d.account,
                 automatic_snapshots: d.automatic_snapshots,
+                nameservers: d.nameservers,
                 snapshots: Default::default(),
             }),
         );

@@ -40,6 +40,10 @@ pub struct Domain {
     pub automatic_snapshots: bool,
     #[serde(skip_serializing_if = "Snapshots::is_empty")]
     pub snapshots: Snapshots,
+    /// The nameservers the registry delegates it to, when set (a seed's `nameservers`, the
+    /// Domain API's `PUT .../nameservers`); empty: those of the platform serving its DNS.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nameservers: Vec<String>,
 }
 
 /// A legacy (v4) zone: numbered versions, exactly one active.

@@ -422,3 +422,56 @@ fn secrets_are_redacted() {
     let snap = store().snapshot().to_string();
     assert!(!snap.contains("0123456789abcdef"));
 }
+
+#[test]
+fn a_domain_delegated_away_from_gandi_is_not_served_and_comes_back_with_gandi_s_nameservers() {
+    let store = store();
+    let apex = f("stubber.chat");
+    assert!(store.zone_for(&apex).is_some());
+    store
+        .write(|s| s.set_nameservers(&apex, vec!["ns1.elsewhere.example".into()]))
+        .unwrap();
+    assert!(store.zone_for(&apex).is_none(), "delegated elsewhere");
+    assert!(store.zone_for(&f("www.stubber.chat")).is_none());
+    store
+        .write(|s| s.set_nameservers(&apex, vec!["ns-1-a.gandi.net".into()]))
+        .unwrap();
+    assert!(store.zone_for(&apex).is_some(), "back on Gandi's");
+}
+
+#[test]
+fn a_move_to_livedns_serves_the_legacy_zone_s_records_from_livedns() {
+    let store = store();
+    let old = f("old.example");
+    let served = |store: &ZoneStore| -> Vec<String> {
+        store
+            .zone_for(&old)
+            .unwrap()
+            .rrsets()
+            .map(|r| format!("{} {} {:?}", r.name, r.rtype, r.values))
+            .collect()
+    };
+    let before = served(&store);
+    assert_eq!(before, ["www A [\"192.0.2.20\"]"]);
+    assert_eq!(store.write(|s| s.move_to_livedns(&old)), Ok(true));
+    assert_eq!(served(&store), before, "the same records, now LiveDNS's");
+    store.read(|s| {
+        let d = s.domain(&old).unwrap();
+        assert_eq!(d.dns, DnsMode::Livedns);
+        assert_eq!(d.delegated_to(), crate::store::NAMESERVERS);
+    });
+    // A LiveDNS write reaches DNS now; moving again changes nothing.
+    store
+        .write(|s| {
+            s.put_rrset(
+                &old,
+                &n("new"),
+                RecordType::A,
+                None,
+                &["192.0.2.30".to_string()],
+            )
+        })
+        .unwrap();
+    assert!(served(&store).iter().any(|r| r.starts_with("new A")));
+    assert_eq!(store.write(|s| s.move_to_livedns(&old)), Ok(false));
+}

@@ -85,7 +85,10 @@ impl ZoneStore {
 
 impl State {
     fn zone_for(this: &Arc<State>, name: &Fqdn) -> Option<ZoneView> {
-        let domain = this.domain_holding(name)?;
+        // A zone delegated away from Gandi is not Gandi's to answer for.
+        let domain = this
+            .domain_holding(name)
+            .filter(|d| d.delegated_to_gandi())?;
         let source = match domain.dns {
             // The snapshot's own rrsets, read in place (no copy per query).
             DnsMode::Livedns => ViewSource::Live(this.clone()),
