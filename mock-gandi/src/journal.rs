@@ -22,6 +22,8 @@ pub enum Api {
     LivednsOld,
     /// Current LiveDNS host (`api.gandi.net/v5/livedns`).
     Livedns,
+    /// The Domain and Organization APIs (`api.gandi.net/v5/domain`, `/v5/organization`).
+    Domain,
     /// The mock's own `/_mock` API.
     Admin,
     /// Anything else.

@@ -20,6 +20,7 @@ mod admin;
 #[cfg(feature = "container")]
 pub mod container;
 mod dns;
+mod domain_api;
 mod faults;
 #[doc(hidden)]
 pub mod fuzzing;

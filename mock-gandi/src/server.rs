@@ -118,6 +118,8 @@ fn api_of(path: &str) -> Api {
         Api::LivednsOld
     } else if path.starts_with(Generation::Current.prefix()) {
         Api::Livedns
+    } else if crate::domain_api::serves(path) {
+        Api::Domain
     } else if path.starts_with(ADMIN) {
         Api::Admin
     } else {
@@ -130,6 +132,9 @@ fn api_of(path: &str) -> Api {
 async fn answer(state: &AppState, apis: Router, request: Request) -> Response {
     if let Some(generation) = crate::livedns::generation_of(request.uri().path()) {
         return crate::livedns::dispatch(state, generation, request).await;
+    }
+    if crate::domain_api::serves(request.uri().path()) {
+        return crate::domain_api::dispatch(state, request).await;
     }
     match apis.oneshot(request).await {
         Ok(response) => response,

@@ -7,7 +7,7 @@
 //! type and its catalogue), `handlers` (the dispatcher), and the endpoints by resource:
 //! `domains`, `records`, `zone_text`, `snapshots`, `keys` (DNSSEC), `axfr` (zone transfer).
 
-mod auth;
+pub(crate) mod auth;
 mod axfr;
 mod domains;
 pub(crate) mod error;

@@ -54,10 +54,22 @@ impl State {
         sharing_id: Option<&str>,
         need: Need,
     ) -> Result<&Domain, Denied> {
-        let domain = self
-            .domain(fqdn)
+        self.domain(fqdn)
             .filter(|d| d.dns == DnsMode::Livedns)
             .ok_or(Denied::UnknownDomain)?;
+        self.domain_access(cred, fqdn, sharing_id, need)
+    }
+
+    /// May `cred` act on `fqdn`, whatever platform serves its DNS (the Domain API)? Scope,
+    /// organization and permission, as [`State::livedns_access`] checks them.
+    pub fn domain_access(
+        &self,
+        cred: &Credential,
+        fqdn: &Fqdn,
+        sharing_id: Option<&str>,
+        need: Need,
+    ) -> Result<&Domain, Denied> {
+        let domain = self.domain(fqdn).ok_or(Denied::UnknownDomain)?;
         if let Some(scope) = &cred.domains
             && !scope.contains(fqdn)
         {
