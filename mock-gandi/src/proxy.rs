@@ -31,28 +31,31 @@ use crate::journal::{Api, Journal, RequestEntry};
 use crate::state::{AppState, Limits, Proxied, Shutdown, request_host};
 use crate::tls::MockCa;
 
-/// The hosts the proxy tunnels to, each with the one API (path prefix) it serves
+/// What `api.gandi.net` (and its sandbox) serves: LiveDNS, the Domain and Organization APIs.
+const API_GANDI: &[&str] = &["/v5/livedns", "/v5/domain", "/v5/organization"];
+
+/// The hosts the proxy tunnels to, each with the APIs (path prefixes) it serves
 /// (gandi-wire.md §1).
 const HOSTS: &[GandiHost] = &[
     GandiHost {
         name: "rpc.gandi.net",
-        prefix: "/xmlrpc",
+        prefixes: &["/xmlrpc"],
     },
     GandiHost {
         name: "rpc.ote.gandi.net",
-        prefix: "/xmlrpc",
+        prefixes: &["/xmlrpc"],
     },
     GandiHost {
         name: "dns.api.gandi.net",
-        prefix: "/api/v5",
+        prefixes: &["/api/v5"],
     },
     GandiHost {
         name: "api.gandi.net",
-        prefix: "/v5/livedns",
+        prefixes: API_GANDI,
     },
     GandiHost {
         name: "api.sandbox.gandi.net",
-        prefix: "/v5/livedns",
+        prefixes: API_GANDI,
     },
 ];
 
@@ -69,15 +72,17 @@ const LINGER_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 struct GandiHost {
     name: &'static str,
-    prefix: &'static str,
+    prefixes: &'static [&'static str],
 }
 
 impl GandiHost {
     /// Whether `path` belongs to this host's API: the prefix itself or below it, on a
     /// segment boundary (as the router's `nest` matches).
     fn serves(&self, path: &str) -> bool {
-        path.strip_prefix(self.prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        self.prefixes.iter().any(|prefix| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
     }
 }
 
@@ -709,6 +714,9 @@ mod tests {
         assert!(api.serves("/v5/livedns/domains"));
         assert!(api.serves("/v5/livedns"));
         assert!(!api.serves("/v5/livednsx"));
+        assert!(api.serves("/v5/domain/domains"));
+        assert!(api.serves("/v5/organization/user-info"));
+        assert!(!api.serves("/v5/domainx"));
         assert!(!api.serves("/xmlrpc/"));
         assert!(HOSTS[0].serves("/xmlrpc/"));
         assert!(!HOSTS[0].serves("/v5/livedns/domains"));
