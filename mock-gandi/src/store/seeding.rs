@@ -122,6 +122,8 @@ impl State {
                 account: d.account,
                 automatic_snapshots: d.automatic_snapshots,
                 snapshots: Default::default(),
+                keys: Default::default(),
+                transfer: Default::default(),
             }),
         );
     }
