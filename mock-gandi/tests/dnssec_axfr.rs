@@ -568,9 +568,12 @@ impl Tsig {
         out
     }
 
-    /// `message` signed; answers the bytes and the MAC.
+    /// `message` signed now; answers the bytes and the MAC.
     fn sign(&self, message: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        let time = now();
+        self.sign_at(message, now())
+    }
+
+    fn sign_at(&self, message: &[u8], time: u64) -> (Vec<u8>, Vec<u8>) {
         let mut data = message.to_vec();
         self.variables(&mut data, time);
         let mac = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &self.secret), &data)
@@ -807,6 +810,14 @@ async fn with_a_tsig_key_an_unsigned_or_badly_signed_axfr_is_refused() {
     let answer = transfer(&mut stream, &packet).await;
     assert_eq!(rcode(&answer[0]), ResponseCode::Refused);
     assert_eq!(tsig_error(&answer[0]), (0, 32));
+
+    // Signed an hour ago, beyond the fudge of 300 s: BADTIME, signed with the key.
+    let (packet, _) = key.sign_at(&axfr(5), now() - 3600);
+    let answer = transfer(&mut stream, &packet).await;
+    assert_eq!(rcode(&answer[0]), ResponseCode::NotAuth);
+    assert_eq!(tsig_error(&answer[0]), (18, 32));
+    let other = tsig_of(&answer[0]).unwrap().other;
+    assert_eq!(other.len(), 6, "the server's time");
 }
 
 /// Checks every message's MAC as RFC 8945 §5.3 says a client does.

@@ -236,12 +236,16 @@ impl<'a> Signer<'a> {
         }
     }
 
-    /// `message` with its TSIG record.
+    /// `message` with its TSIG record. A BADTIME answer carries the request's time and, as
+    /// Other Data, the server's (RFC 8945 §5.2.3, as BIND answers).
     pub(super) fn sign(&mut self, message: Vec<u8>) -> Vec<u8> {
-        let other = if self.error == BADTIME {
-            self.now.to_be_bytes()[2..].to_vec()
+        let (time, other) = if self.error == BADTIME {
+            (
+                self.request.time_signed,
+                self.now.to_be_bytes()[2..].to_vec(),
+            )
         } else {
-            Vec::new()
+            (self.now, Vec::new())
         };
         let mut data = Vec::with_capacity(message.len() + 128);
         data.extend_from_slice(
@@ -256,17 +260,17 @@ impl<'a> Signer<'a> {
                 &mut data,
                 &self.request.key_name,
                 &self.request.algorithm,
-                self.now,
+                time,
                 FUDGE,
                 self.error,
                 &other,
             );
         } else {
-            time48(&mut data, self.now);
+            time48(&mut data, time);
             data.extend_from_slice(&FUDGE.to_be_bytes());
         }
         let mac = hmac::sign(&self.key, &data).as_ref().to_vec();
-        let signed = append(message, self.request, self.now, &mac, self.error, &other);
+        let signed = append(message, self.request, time, &mac, self.error, &other);
         self.prior_mac = mac;
         self.first = false;
         signed
