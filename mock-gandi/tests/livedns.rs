@@ -247,7 +247,7 @@ async fn every_error_row_is_byte_exact() {
         (
             "not found: unknown path",
             "GET",
-            "/v5/livedns/domains/stubber.chat/keys",
+            "/v5/livedns/domains/stubber.chat/keys/x/y",
             vec![("authorization", pat.clone())],
             "",
         ),

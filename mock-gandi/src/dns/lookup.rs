@@ -1,13 +1,10 @@
 //! What a zone answers for one name and type: pure logic over a [`ZoneView`], with no wire
 //! format, so that it can be read and tested on its own. `wire` turns the result into packets.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
-
-use crate::store::types::{RecordType, txt_strings};
+pub(super) use super::rdata::{Data, Label, name_text};
+use super::rdata::{caa, character_strings, opaque};
+use crate::store::types::RecordType;
 use crate::store::{RrSet, ZoneView};
-
-/// One label, as bytes: a query may carry any byte in a label.
-pub(super) type Label = Vec<u8>;
 
 /// Type codes (RFC 1035 and later) that the lookup itself needs.
 pub(super) mod code {
@@ -23,6 +20,7 @@ pub(super) mod code {
     pub const SRV: u16 = 33;
     pub const DNAME: u16 = 39;
     pub const DS: u16 = 43;
+    pub const DNSKEY: u16 = 48;
     pub const SSHFP: u16 = 44;
     pub const TLSA: u16 = 52;
     pub const SPF: u16 = 99;
@@ -45,6 +43,8 @@ const SOA_MINIMUM: u32 = 300;
 const SOA_TTL: u32 = 300;
 /// TTL of the synthesized NS rrset: LiveDNS's default TTL.
 const NS_TTL: u32 = 10_800;
+/// TTL of the DNSKEY rrset (inferred: the TTL of the DS line Gandi shows).
+const DNSKEY_TTL: u32 = 3600;
 /// CNAME/DNAME links followed within a zone before giving up (loops end here too).
 const MAX_CHAIN: usize = 8;
 
@@ -69,35 +69,6 @@ pub(super) fn type_code(t: RecordType) -> Option<u16> {
     })
 }
 
-/// Record data in a form both the encoder and the presentation text can use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Data {
-    A(Ipv4Addr),
-    Aaaa(Ipv6Addr),
-    /// CNAME, NS, PTR, DNAME: one absolute name.
-    Name(Vec<Label>),
-    Mx(u16, Vec<Label>),
-    Srv(u16, u16, u16, Vec<Label>),
-    /// TXT and SPF: character-strings, each at most 255 bytes.
-    Txt(Vec<Vec<u8>>),
-    Soa {
-        mname: Vec<Label>,
-        rname: Vec<Label>,
-        serial: u32,
-        refresh: i32,
-        retry: i32,
-        expire: i32,
-        minimum: u32,
-    },
-    /// The RFC 8482 answer to ANY.
-    Hinfo(String, String),
-    /// CAA, DS, SSHFP, TLSA: encoded here, with their presentation text.
-    Opaque {
-        rdata: Vec<u8>,
-        text: String,
-    },
-}
-
 /// One resource record of an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Rr {
@@ -118,6 +89,8 @@ pub(super) enum Rcode {
     NotImp,
     Refused,
     YxDomain,
+    /// Not authoritative, or a TSIG that does not verify (RFC 8945 §5.2).
+    NotAuth,
     BadVers,
 }
 
@@ -145,6 +118,7 @@ impl Rcode {
             Rcode::NotImp => 4,
             Rcode::Refused => 5,
             Rcode::YxDomain => 6,
+            Rcode::NotAuth => 9,
             Rcode::BadVers => 16,
         }
     }
@@ -158,6 +132,7 @@ impl Rcode {
             Rcode::NotImp => "NOTIMP",
             Rcode::Refused => "REFUSED",
             Rcode::YxDomain => "YXDOMAIN",
+            Rcode::NotAuth => "NOTAUTH",
             Rcode::BadVers => "BADVERS",
         }
     }
@@ -182,6 +157,8 @@ struct Zone<'a> {
     serial: u32,
     /// Names relative to the apex (empty = apex), lowercase.
     sets: Vec<(Vec<Label>, &'a RrSet)>,
+    /// The DNSKEY rdata of the domain's keys not deleted (a LiveDNS domain's only).
+    dnskeys: Vec<(Vec<u8>, String)>,
 }
 
 enum Step {
@@ -270,6 +247,23 @@ pub(super) fn resolve(view: &ZoneView, qname: &[Label], qtype: u16) -> Resolutio
     result
 }
 
+/// Every record of the zone, as a transfer sends it (RFC 5936 §2.2): the SOA first and
+/// last, the apex's NS (synthesized when the zone has none) and DNSKEY, then each rrset.
+pub(super) fn transfer(view: &ZoneView) -> Vec<Rr> {
+    let zone = Zone::new(view);
+    let soa = zone.soa(&zone.apex);
+    let mut records = vec![soa.clone()];
+    if zone.set_of(&[], RecordType::Ns).is_none() {
+        records.extend(zone.synthesized_ns(&zone.apex));
+    }
+    records.extend(zone.dnskey_records(&zone.apex));
+    for (rel, set) in &zone.sets {
+        records.extend(zone.records(set, &zone.absolute(rel)));
+    }
+    records.push(soa);
+    records
+}
+
 impl<'a> Zone<'a> {
     fn new(view: &'a ZoneView) -> Self {
         let sets = view
@@ -283,10 +277,23 @@ impl<'a> Zone<'a> {
                 (rel, s)
             })
             .collect();
+        let dnskeys = view
+            .domain()
+            .map(|d| {
+                d.keys
+                    .active()
+                    .map(|k| {
+                        let text = format!("{} 3 13 {}", k.flags, k.public_key_base64());
+                        (k.rdata(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Zone {
             apex: split(view.apex.as_str()),
             serial: view.serial,
             sets,
+            dnskeys,
         }
     }
 
@@ -423,6 +430,9 @@ impl<'a> Zone<'a> {
         if apex && qtype == code::NS && !sets.iter().any(|s| s.rtype == RecordType::Ns) {
             return done(self.synthesized_ns(owner));
         }
+        if apex && qtype == code::DNSKEY && !self.dnskeys.is_empty() {
+            return done(self.dnskey_records(owner));
+        }
         let answers: Vec<Rr> = sets
             .iter()
             .filter(|s| type_code(s.rtype) == Some(qtype))
@@ -451,6 +461,21 @@ impl<'a> Zone<'a> {
                 rtype: code::NS,
                 ttl: NS_TTL,
                 data: Data::Name(split(ns)),
+            })
+            .collect()
+    }
+
+    fn dnskey_records(&self, owner: &[Label]) -> Vec<Rr> {
+        self.dnskeys
+            .iter()
+            .map(|(rdata, text)| Rr {
+                owner: owner.to_vec(),
+                rtype: code::DNSKEY,
+                ttl: DNSKEY_TTL,
+                data: Data::Opaque {
+                    rdata: rdata.clone(),
+                    text: text.clone(),
+                },
             })
             .collect()
     }
@@ -543,144 +568,5 @@ impl<'a> Zone<'a> {
             RecordType::Tlsa => opaque(&f, &[1, 1, 1])?,
             RecordType::Alias => return None,
         })
-    }
-}
-
-/// A stored TXT value as character-strings; each longer than 255 bytes is split in pieces
-/// of 255, as RFC 1035 requires and as Gandi does for long DKIM keys.
-fn character_strings(value: &str) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    for s in txt_strings(value) {
-        let bytes = s.into_bytes();
-        if bytes.is_empty() {
-            out.push(Vec::new());
-        }
-        out.extend(bytes.chunks(255).map(<[u8]>::to_vec));
-    }
-    out
-}
-
-/// CAA (RFC 8659): `flags tag "value"`.
-fn caa(value: &str) -> Option<Data> {
-    let mut parts = value.trim().splitn(3, ' ');
-    let flags: u8 = parts.next()?.parse().ok()?;
-    let tag = parts.next()?;
-    if tag.is_empty() || tag.len() > 255 {
-        return None;
-    }
-    let val = txt_strings(parts.next().unwrap_or_default()).join(" ");
-    let mut rdata = vec![flags, u8::try_from(tag.len()).ok()?];
-    rdata.extend_from_slice(tag.as_bytes());
-    rdata.extend_from_slice(val.as_bytes());
-    let text = format!("{flags} {tag} {}", quote(val.as_bytes()));
-    Some(Data::Opaque { rdata, text })
-}
-
-/// DS, SSHFP, TLSA: numeric fields of the given byte widths, then hex.
-fn opaque(fields: &[&str], widths: &[usize]) -> Option<Data> {
-    if fields.len() != widths.len() + 1 {
-        return None;
-    }
-    let mut rdata = Vec::new();
-    let mut text = Vec::new();
-    for (field, width) in fields.iter().zip(widths) {
-        let n: u16 = field.parse().ok()?;
-        if *width == 1 {
-            rdata.push(u8::try_from(n).ok()?);
-        } else {
-            rdata.extend_from_slice(&n.to_be_bytes());
-        }
-        text.push(n.to_string());
-    }
-    let hex = fields.last()?;
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    for pair in hex.as_bytes().chunks(2) {
-        let s = std::str::from_utf8(pair).ok()?;
-        rdata.push(u8::from_str_radix(s, 16).ok()?);
-    }
-    text.push(hex.to_ascii_uppercase());
-    Some(Data::Opaque {
-        rdata,
-        text: text.join(" "),
-    })
-}
-
-/// A character-string in presentation format: quoted, `"` and `\` escaped, other
-/// unprintable bytes as `\DDD`.
-pub(super) fn quote(bytes: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for &b in bytes {
-        match b {
-            b'"' | b'\\' => {
-                s.push('\\');
-                s.push(char::from(b));
-            }
-            0x20..=0x7e => s.push(char::from(b)),
-            _ => s.push_str(&format!("\\{b:03}")),
-        }
-    }
-    s.push('"');
-    s
-}
-
-/// A name in presentation format, with its trailing dot when `absolute`.
-pub(super) fn name_text(labels: &[Label], absolute: bool) -> String {
-    if labels.is_empty() {
-        return ".".into();
-    }
-    let mut s = String::new();
-    for (i, label) in labels.iter().enumerate() {
-        if i > 0 {
-            s.push('.');
-        }
-        for &b in label {
-            match b {
-                b'.' | b'\\' | b'"' | b'(' | b')' | b';' | b'@' | b'$' => {
-                    s.push('\\');
-                    s.push(char::from(b));
-                }
-                0x21..=0x7e => s.push(char::from(b)),
-                _ => s.push_str(&format!("\\{b:03}")),
-            }
-        }
-    }
-    if absolute {
-        s.push('.');
-    }
-    s
-}
-
-impl Data {
-    /// Presentation text, as `dig` prints the data of a record.
-    pub(super) fn text(&self) -> String {
-        match self {
-            Data::A(a) => a.to_string(),
-            Data::Aaaa(a) => a.to_string(),
-            Data::Name(n) => name_text(n, true),
-            Data::Mx(p, n) => format!("{p} {}", name_text(n, true)),
-            Data::Srv(p, w, port, n) => format!("{p} {w} {port} {}", name_text(n, true)),
-            Data::Txt(strings) => strings
-                .iter()
-                .map(|s| quote(s))
-                .collect::<Vec<_>>()
-                .join(" "),
-            Data::Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            } => format!(
-                "{} {} {serial} {refresh} {retry} {expire} {minimum}",
-                name_text(mname, true),
-                name_text(rname, true)
-            ),
-            Data::Hinfo(cpu, os) => format!("{} {}", quote(cpu.as_bytes()), quote(os.as_bytes())),
-            Data::Opaque { text, .. } => text.clone(),
-        }
     }
 }

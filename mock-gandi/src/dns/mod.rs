@@ -1,7 +1,9 @@
 //! Authoritative DNS over UDP and TCP on one port, answering from the store.
 //!
+//! - `axfr` and `tsig`: zone transfers over TCP to a domain's slaves, TSIG-verified.
 //! - `lookup`: what a zone answers (SOA/NS synthesis, CNAME, DNAME, wildcards, NXDOMAIN and
 //!   NODATA), pure and without wire format.
+//! - `rdata`: stored values as record data, and their presentation text.
 //! - `wire`: packets in and out; the only file that calls hickory-proto.
 //! - here: the UDP and TCP servers and the journal.
 //!
@@ -10,8 +12,11 @@
 //! a write is visible to the very next query (unless the seed sets a propagation lag). DNS fault rules (`[[dns_fault]]`) then drop it, change its rcode,
 //! truncate it or delay it; the journal names the rule.
 
+mod axfr;
 mod cache;
 mod lookup;
+mod rdata;
+mod tsig;
 mod wire;
 
 use std::sync::Arc;
@@ -119,6 +124,22 @@ impl Context {
             fault: fault.map(|(n, _)| n),
         });
         Some(handled)
+    }
+
+    /// Answers and journals a zone transfer request over TCP (DNS fault rules do not apply).
+    fn transfer(&self, packet: &[u8], peer: std::net::IpAddr) -> Option<Vec<Vec<u8>>> {
+        let answer = axfr::answer(&self.store, packet, peer)?;
+        let s = answer.summary;
+        self.journal.record_dns(DnsEntry {
+            time: OffsetDateTime::now_utc(),
+            transport: Transport::Tcp.as_str(),
+            name: s.name,
+            qtype: s.qtype,
+            rcode: s.rcode.to_string(),
+            answers: s.answers.into_iter().map(|a| a.data).collect(),
+            fault: None,
+        });
+        Some(answer.messages)
     }
 
     /// The DNS fault rule (its number from 1, and itself) that takes this query, if one does;
@@ -243,6 +264,7 @@ async fn serve_tcp(
         };
         tokio::spawn(serve_connection(
             stream,
+            peer.ip(),
             context.clone(),
             limits.dns_tcp_idle,
             for_connections.clone(),
@@ -255,6 +277,7 @@ async fn serve_tcp(
 /// the client closes, goes idle, sends something without a DNS header, or shutdown.
 async fn serve_connection(
     mut stream: TcpStream,
+    peer: std::net::IpAddr,
     context: Arc<Context>,
     idle: Duration,
     mut shutdown: Shutdown,
@@ -273,6 +296,17 @@ async fn serve_connection(
                 _ => return,
             },
         };
+        if axfr::is_transfer(&packet) {
+            let Some(messages) = context.transfer(&packet, peer) else {
+                return;
+            };
+            for message in messages {
+                if !write_message(&mut stream, &message).await {
+                    return;
+                }
+            }
+            continue;
+        }
         // Dropped over TCP: the connection is closed without an answer.
         let Some(Handled {
             bytes: Some(bytes),
@@ -282,17 +316,24 @@ async fn serve_connection(
             return;
         };
         tokio::time::sleep(delay).await;
-        let Ok(len) = u16::try_from(bytes.len()) else {
+        if !write_message(&mut stream, &bytes).await {
             return;
-        };
-        let mut framed = Vec::with_capacity(bytes.len() + 2);
-        framed.extend_from_slice(&len.to_be_bytes());
-        framed.extend_from_slice(&bytes);
-        match tokio::time::timeout(TCP_WRITE, stream.write_all(&framed)).await {
-            Ok(Ok(())) => {}
-            _ => return,
         }
     }
+}
+
+/// Writes one message with its length (RFC 1035 §4.2.2); false when the connection is done.
+async fn write_message(stream: &mut TcpStream, bytes: &[u8]) -> bool {
+    let Ok(len) = u16::try_from(bytes.len()) else {
+        return false;
+    };
+    let mut framed = Vec::with_capacity(bytes.len() + 2);
+    framed.extend_from_slice(&len.to_be_bytes());
+    framed.extend_from_slice(bytes);
+    matches!(
+        tokio::time::timeout(TCP_WRITE, stream.write_all(&framed)).await,
+        Ok(Ok(()))
+    )
 }
 
 async fn read_message(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {

@@ -188,10 +188,13 @@ fn any_gets_the_rfc_8482_minimal_answer() {
 }
 
 #[test]
-fn zone_transfers_other_opcodes_and_classes_are_declined() {
+fn incremental_transfers_other_opcodes_and_classes_are_declined() {
     let s = store();
-    let m = ask(&s, "stubber.chat.", RecordType::AXFR);
+    let m = ask(&s, "stubber.chat.", RecordType::IXFR);
     assert_eq!(m.metadata.response_code, ResponseCode::NotImp);
+    // AXFR is served over TCP only, to a domain's slaves (`axfr`); asked here, it is refused.
+    let m = ask(&s, "stubber.chat.", RecordType::AXFR);
+    assert_eq!(m.metadata.response_code, ResponseCode::Refused);
     let mut notify = Message::new(1, MessageType::Query, OpCode::Notify);
     notify.add_query(Query::query(
         Name::from_ascii("stubber.chat.").unwrap(),

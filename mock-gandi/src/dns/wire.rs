@@ -6,7 +6,7 @@ use std::str::FromStr;
 use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, HINFO, MX, NS, NULL, PTR, SOA, SRV, TXT};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable};
 
 use super::Transport;
 use super::lookup::{self, Data, Label, Rcode, Rr, code};
@@ -204,7 +204,12 @@ pub(super) fn respond(store: &ZoneStore, packet: &[u8], transport: Transport) ->
         return Some(error(&header, Some(query), edns, Rcode::Refused, transport));
     }
     let qtype = u16::from(query.query_type);
-    // Zone transfers (and the obsolete MAILA/MAILB) are not offered.
+    // AXFR is answered over TCP only, before this (`axfr`); over UDP it is refused
+    // (RFC 5936 §4.2: AXFR is a TCP-only exchange).
+    if qtype == super::axfr::AXFR {
+        return Some(error(&header, Some(query), edns, Rcode::Refused, transport));
+    }
+    // Incremental transfers (and the obsolete MAILA/MAILB) are not offered.
     if (251..=254).contains(&qtype) {
         return Some(error(&header, Some(query), edns, Rcode::NotImp, transport));
     }
@@ -389,4 +394,58 @@ pub(super) fn query_packet(name: &str, rtype: &str) -> Result<Vec<u8>, String> {
     message
         .to_vec()
         .map_err(|e| format!("cannot build a query for '{name}': {e}"))
+}
+
+/// Room kept in each transfer message for its TSIG record and the question.
+const TRANSFER_SLACK: usize = 1024;
+
+/// The answer to a zone transfer request over TCP: `rcode` and no record, or `records` in as
+/// few messages as hold them (RFC 5936 §2.2), each with the question. `None`: not a message.
+pub(super) fn transfer_reply(
+    packet: &[u8],
+    rcode: Rcode,
+    records: &[Rr],
+) -> Option<(Vec<Vec<u8>>, Summary)> {
+    let header = Header::read(&mut BinDecoder::new(packet)).ok()?;
+    let request = Message::read(&mut BinDecoder::new(packet)).ok();
+    let query = request.as_ref().and_then(|m| m.queries.first());
+    let edns = request.as_ref().and_then(|m| m.edns.as_ref());
+    let summary = Summary {
+        name: query.map(question_name).unwrap_or_default(),
+        qtype: query
+            .map(|q| type_text(u16::from(q.query_type)))
+            .unwrap_or_default(),
+        rcode: rcode.text(),
+        answers: records.iter().map(text).collect(),
+        authority: Vec::new(),
+    };
+    let start = || {
+        let mut message = response(&header, query, edns);
+        message.metadata.authoritative = rcode == Rcode::NoError;
+        message.metadata.response_code = response_code(rcode);
+        message
+    };
+    let (Some(query), Rcode::NoError) = (query, rcode) else {
+        return Some((vec![start().to_vec().ok()?], summary));
+    };
+    let qlabels = labels_of(&query.name);
+    let budget = usize::from(u16::MAX) - TRANSFER_SLACK;
+    let mut messages = Vec::new();
+    let mut message = start();
+    let mut size = 0;
+    for rr in records {
+        let Some(record) = record(rr, &query.name, &qlabels) else {
+            continue;
+        };
+        // Uncompressed, so never less than what it adds to the message.
+        let len = record.to_bytes().map_or(budget, |b| b.len());
+        if size + len > budget && !message.answers.is_empty() {
+            messages.push(std::mem::replace(&mut message, start()).to_vec().ok()?);
+            size = 0;
+        }
+        size += len;
+        message.answers.push(record);
+    }
+    messages.push(message.to_vec().ok()?);
+    Some((messages, summary))
 }

@@ -237,6 +237,17 @@ impl<'a> Base<'a> {
         }
     }
 
+    /// The base itself (`https://api.gandi.net/v5/livedns`): account-level resources hang
+    /// below it.
+    pub(crate) fn root(&self) -> String {
+        let Self {
+            scheme,
+            host,
+            prefix,
+        } = self;
+        format!("{scheme}://{host}{prefix}")
+    }
+
     pub(crate) fn domain(&self, fqdn: &Fqdn) -> String {
         let Self {
             scheme,

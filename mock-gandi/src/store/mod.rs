@@ -5,9 +5,11 @@
 //! moment of the query (or, under a propagation lag, what it held that long before).
 
 mod access;
+mod axfr;
 mod dns_fault;
 mod domains;
 mod fault;
+mod keys;
 mod lag;
 mod legacy;
 mod livedns;
@@ -27,10 +29,14 @@ mod view;
 use std::sync::{Arc, Mutex};
 
 pub use access::{Denied, Need};
+pub use axfr::{Transfer, TsigKey, TsigKeys};
 pub use dns_fault::{DNS_FAULT_RCODES, DnsFaultAction, DnsFaultRule, DnsTransport};
 pub use domains::organization_uuid;
 pub use fault::{
     Apply, CloseAt, FAULT_STATUSES, FaultAnswer, FaultApi, FaultRule, Selection, glob_matches,
+};
+pub use keys::{
+    DNSSEC_ALGORITHM, DNSSEC_ALGORITHM_NAME, DNSSEC_FLAGS, DnssecKey, DnssecKeys, KeyError,
 };
 pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};

@@ -123,6 +123,8 @@ impl State {
                 automatic_snapshots: d.automatic_snapshots,
                 nameservers: d.nameservers,
                 snapshots: Default::default(),
+                keys: Default::default(),
+                transfer: Default::default(),
             }),
         );
     }

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::axfr::{Transfer, TsigKeys};
 use super::dns_fault::DnsFaultRule;
 use super::fault::FaultRule;
+use super::keys::DnssecKeys;
 use super::rate::RateLimiter;
 use super::records::Records;
 use super::rrsets::RrSets;
@@ -44,6 +46,12 @@ pub struct Domain {
     /// Domain API's `PUT .../nameservers`); empty: those of the platform serving its DNS.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nameservers: Vec<String>,
+    /// DNSSEC keys; DNS serves the ones not deleted as DNSKEY at the apex.
+    #[serde(skip_serializing_if = "DnssecKeys::is_empty")]
+    pub keys: DnssecKeys,
+    /// Slaves and TSIG keys that may transfer the zone (AXFR over TCP).
+    #[serde(skip_serializing_if = "Transfer::is_empty")]
+    pub transfer: Transfer,
 }
 
 /// A legacy (v4) zone: numbered versions, exactly one active.
@@ -110,6 +118,8 @@ pub struct State {
     pub(crate) next_zone_id: u64,
     pub(crate) next_record_id: u64,
     pub(crate) next_domain_id: u64,
+    /// The account's TSIG keys (zone transfer), shared until one is created.
+    pub(crate) tsig_keys: TsigKeys,
     /// Bumped by every write; DNS uses it as the SOA serial.
     pub(crate) generation: u64,
     /// The seed's fault rules, each counting the requests it matched.

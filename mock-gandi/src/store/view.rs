@@ -6,7 +6,7 @@ use super::ZoneStore;
 use super::records::Records;
 use super::rrsets::{RrSet, RrSets};
 use super::seed::DnsMode;
-use super::state::State;
+use super::state::{Domain, State};
 use super::types::{Fqdn, RecordType, RelName};
 
 /// The zone of the nameservers every served zone names.
@@ -44,6 +44,17 @@ impl ZoneView {
         live.into_iter()
             .flatten()
             .chain(built.into_iter().flatten())
+    }
+}
+
+impl ZoneView {
+    /// The LiveDNS domain the view reads, as the snapshot holds it (its DNSSEC keys and who
+    /// may transfer it); `None` for a legacy zone and the nameservers' zone.
+    pub fn domain(&self) -> Option<&Domain> {
+        match &self.source {
+            ViewSource::Live(state) => state.domains.get(&self.apex).map(|d| &**d),
+            ViewSource::Sets(_) => None,
+        }
     }
 }
 
