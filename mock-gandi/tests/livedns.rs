@@ -395,7 +395,7 @@ async fn every_error_row_is_byte_exact() {
         ),
         ("old host: no key", "GET", "/api/v5/domains", vec![], ""),
         (
-            "old host: Bearer is not read",
+            "old host: Authorization read as on the current host (gandi-2-terraform 1.3.3)",
             "GET",
             "/api/v5/domains",
             vec![("authorization", pat.clone())],

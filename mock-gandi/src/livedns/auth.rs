@@ -2,7 +2,11 @@
 //! (gandi-wire.md §2 and §4.2).
 //!
 //! - current host (`/v5/livedns`): `Authorization: Bearer <PAT>` or `Authorization: Apikey <key>`;
-//! - old host (`/api/v5`): `X-Api-Key: <key>`.
+//! - old host (`/api/v5`): `X-Api-Key: <key>`, or, without it, the current host's
+//!   `Authorization` header: gandi-2-terraform 1.3.3 (2025, `gandi_tf/main.py`,
+//!   `fetch_records`) reads `dns.api.gandi.net/api/v5/domains/{domain}/records` with
+//!   `Authorization: Apikey <key>` or `Bearer <pat>` and nothing else, so the old host takes
+//!   them (the gateway in front of both hosts is one).
 
 use std::sync::Arc;
 
@@ -69,6 +73,9 @@ fn old(
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .unwrap_or_default();
+    if key.is_empty() && headers.contains_key(http::header::AUTHORIZATION) {
+        return current(headers, state, now);
+    }
     if key.is_empty() {
         return Err(ApiError::BadApiKey);
     }
