@@ -32,7 +32,8 @@ mod verify;
 
 pub use ca::{
     CaBackend, CaError, CaFuture, CaKind, CaLease, CaOptions, CaSource, DEFAULT_PEBBLE_IMAGE,
-    HOW_TO_GET_PEBBLE_BINARY, HOW_TO_GET_PEBBLE_IMAGE, LaneStats, Lanes, PEBBLE_ENV,
-    PEBBLE_IMAGE_ENV, PebbleContainer, PebbleProcess, StopFuture, check_available, start_ca,
+    HOW_TO_GET_PEBBLE_BINARY, HOW_TO_GET_PEBBLE_IMAGE, LOCAL_PEBBLE_IMAGE, LaneStats, Lanes,
+    PEBBLE_ENV, PEBBLE_IMAGE_ENV, PebbleContainer, PebbleProcess, StopFuture, check_available,
+    start_ca,
 };
 pub use verify::verify_chain;

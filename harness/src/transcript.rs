@@ -44,6 +44,64 @@ pub fn call_line(r: &RequestEntry) -> String {
     }
 }
 
+/// A request's body as transcripts and twin runs compare it, unredacted: an XML-RPC call's
+/// parameters (`([key], 7, 2, {name: "_acme-challenge", ...})`, the key never shown), a JSON
+/// body as its value (members sorted), anything else quoted. `None` without a body.
+pub fn body_text(r: &RequestEntry) -> Option<String> {
+    let body = r.body.as_deref().filter(|b| !b.trim().is_empty())?;
+    if r.xmlrpc_method.is_some() {
+        return Some(
+            match mock_gandi::xmlrpc::parse_method_call(body.as_bytes()) {
+                Ok(call) => {
+                    let params: Vec<String> = call
+                        .params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| {
+                            if i == 0 {
+                                "[key]".to_string()
+                            } else {
+                                value_text(p)
+                            }
+                        })
+                        .collect();
+                    format!("({})", params.join(", "))
+                }
+                Err(_) => "(unparsable body)".into(),
+            },
+        );
+    }
+    Some(match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(json) => json.to_string(),
+        Err(_) => format!("{body:?}"),
+    })
+}
+
+fn value_text(v: &mock_gandi::xmlrpc::Value) -> String {
+    use mock_gandi::xmlrpc::Value;
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Double(d) => d.to_string(),
+        Value::DateTime(s) => format!("datetime {s}"),
+        Value::Base64(b) => format!("base64 ({} bytes)", b.len()),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(value_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Struct(members) => format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", value_text(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Nil => "nil".into(),
+    }
+}
+
 /// Redaction of one piece of text: secrets and tokens given by the caller, then the shapes
 /// that vary by themselves.
 pub struct Redactor {
@@ -251,8 +309,15 @@ pub fn steps(outcome: &IssuanceOutcome, redactor: &Redactor) -> Vec<Step> {
 /// The transcript of one run.
 pub fn render(outcome: &IssuanceOutcome, redactor: &Redactor) -> String {
     let mut out = format!("client: {}\napi:\n", outcome.client);
+    // The built-in providers are copies of lego's: what they send is pinned with the rest, so
+    // a changed body (a TTL, a value's quoting) changes the snapshot with no other client
+    // installed. Other clients' bodies are theirs, not this project's.
+    let bodies = outcome.client.starts_with("builtin ");
     for r in &outcome.requests {
         out.push_str(&format!("  {}\n", api_entry(r, redactor)));
+        if let Some(body) = body_text(r).filter(|_| bodies) {
+            out.push_str(&format!("    body: {}\n", redactor.apply(&body)));
+        }
     }
     // DNS questions as a sorted set: Pebble asks the same question several times at once,
     // and its transport (UDP or TCP) depends on its version.

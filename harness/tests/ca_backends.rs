@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use harness::require::skip_or_fail;
 use harness::{
-    CaBackend, CaError, CaKind, CaOptions, PEBBLE_IMAGE_ENV, PebbleContainer, PebbleProcess,
-    start_ca,
+    CaBackend, CaError, CaKind, CaOptions, DEFAULT_PEBBLE_IMAGE, LOCAL_PEBBLE_IMAGE,
+    PEBBLE_IMAGE_ENV, PebbleContainer, PebbleProcess, start_ca,
 };
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
@@ -24,9 +24,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use testcontainers::bollard::query_parameters::ListContainersOptionsBuilder;
 use testcontainers::core::client::docker_client_instance;
-
-/// The image built by `ci/build-pebble-image` where no registry can be reached.
-const LOCAL_IMAGE: &str = "pebble-local:2.4.0";
 
 /// A stand-in DNS address: Pebble only dials it during a dns-01 validation, which these tests
 /// never start. The socket is held so the port stays taken.
@@ -315,17 +312,11 @@ fn make_executable(path: &Path) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// Options whose image is `PEBBLE_IMAGE` when set, else the locally built image when it exists
-/// (no registry needed), else the backend's default.
+/// Options whose image is the backend's own choice: `PEBBLE_IMAGE` when set, else the default
+/// image when the engine has it, else the local image `ci/setup` built (no registry needed).
 async fn options_with_image(dns: SocketAddr) -> CaOptions {
     let mut options = CaOptions::new(dns);
     options.pull_timeout = Duration::from_secs(60);
-    if std::env::var_os(PEBBLE_IMAGE_ENV).is_none()
-        && let Ok(docker) = docker_client_instance().await
-        && docker.inspect_image(LOCAL_IMAGE).await.is_ok()
-    {
-        options.image = Some(LOCAL_IMAGE.to_string());
-    }
     options
 }
 
@@ -438,4 +429,64 @@ async fn auto_prefers_the_container_and_falls_back_to_the_process() {
     };
     assert_eq!(ca.kind(), expected);
     assert_serves_acme(ca.as_ref()).await;
+}
+
+/// Where no variable names an image and the default one is not on the engine, the container
+/// backend finds the image `ci/setup` built (`pebble-local:2.4.0`) by itself. Tests share one
+/// environment, so this one runs again as a child without `PEBBLE_IMAGE`.
+#[test]
+fn without_a_variable_the_image_ci_setup_built_is_found() {
+    const CHILD: &str = "CA_BACKENDS_WITHOUT_PEBBLE_IMAGE";
+    const NAME: &str = "without_a_variable_the_image_ci_setup_built_is_found";
+    if std::env::var_os(CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--nocapture"])
+            .env(CHILD, "1")
+            .env_remove(PEBBLE_IMAGE_ENV)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "the child ran no test: {text}");
+        // A skip in the child is shown here too.
+        if let Some(line) = text.lines().find(|l| l.starts_with("SKIPPED: ")) {
+            skip_or_fail("the child's Docker engine or image", line);
+        }
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let docker = match docker_client_instance().await {
+            Ok(docker) if docker.ping().await.is_ok() => docker,
+            _ => return skip_or_fail("a Docker engine", "start one"),
+        };
+        let default_here = docker.inspect_image(DEFAULT_PEBBLE_IMAGE).await.is_ok();
+        let local_here = docker.inspect_image(LOCAL_PEBBLE_IMAGE).await.is_ok();
+        if !default_here && !local_here {
+            return skip_or_fail(
+                "the Pebble image ci/setup builds",
+                "run ci/setup (or ci/build-pebble-image)",
+            );
+        }
+        let (_dns, dns) = dns_placeholder();
+        let mut options = CaOptions::new(dns);
+        options.pull_timeout = Duration::from_secs(5);
+        let expected = if default_here {
+            DEFAULT_PEBBLE_IMAGE
+        } else {
+            LOCAL_PEBBLE_IMAGE
+        };
+        assert_eq!(PebbleContainer::probe(&options).await.unwrap(), expected);
+        let pebble = PebbleContainer::start(&options).await.unwrap();
+        assert_eq!(pebble.image(), expected);
+        assert_serves_acme(&pebble).await;
+    });
 }

@@ -401,6 +401,21 @@ fn chromium_renders_the_report_without_a_console_error() {
         "the report's screenshot looks blank: {idat} bytes of image data, {blank_idat} for a blank page"
     );
 
+    // The diagrams are there to be seen: laid out at a readable size, not hidden by a style,
+    // and what the browser finds at their middle.
+    let diagrams = diagrams_as_laid_out(&dir.path().join("measured.html"), &page);
+    assert_eq!(diagrams.len(), 2, "{diagrams:?}");
+    for d in &diagrams {
+        assert!(
+            d.width >= 600.0 && d.height >= 100.0,
+            "a sequence diagram is not laid out at a readable size: {d:?}"
+        );
+        assert!(
+            d.visible && d.at_its_middle,
+            "a sequence diagram is laid out but not visible: {d:?}"
+        );
+    }
+
     // What the browser made of the page: the markup a client printed is text, not elements.
     let out = chromium(&page, &["--dump-dom"]);
     let dom = String::from_utf8_lossy(&out.stdout);
@@ -410,4 +425,61 @@ fn chromium_renders_the_report_without_a_console_error() {
     assert!(dom.contains(HOSTILE_ESCAPED));
     assert!(!dom.to_ascii_lowercase().contains("<script"));
     assert!(!dom.to_ascii_lowercase().contains("<img"));
+}
+
+/// One sequence diagram as Chromium laid it out.
+#[derive(Debug)]
+struct Diagram {
+    width: f64,
+    height: f64,
+    /// `checkVisibility` with opacity and visibility: no `display: none`, `visibility:
+    /// hidden` or `opacity: 0` on it or above it.
+    visible: bool,
+    /// The element Chromium finds at the diagram's middle (scrolled into view) is the
+    /// diagram or inside it: nothing covers it.
+    at_its_middle: bool,
+}
+
+/// Every `svg.sequence` of `page` as Chromium lays it out at 1200x2000, each scenario's
+/// section opened. The report's policy forbids scripts; a copy without it, with a measuring
+/// script at its end, is written to `copy` and its DOM read back.
+fn diagrams_as_laid_out(copy: &Path, page: &Path) -> Vec<Diagram> {
+    let html = std::fs::read_to_string(page).unwrap();
+    let policy = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("the report has a policy");
+    let end = policy + html[policy..].find('>').unwrap() + 1;
+    let script = r#"<script>
+const out = [];
+for (const d of document.querySelectorAll('details')) d.open = true;
+for (const svg of document.querySelectorAll('svg.sequence')) {
+  svg.scrollIntoView({block: 'start'});
+  const r = svg.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 900));
+  const visible = svg.checkVisibility({opacityProperty: true, visibilityProperty: true});
+  out.push([r.width, r.height, visible, hit !== null && (hit === svg || svg.contains(hit))]);
+}
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"#;
+    let measured = format!("{}{}{script}", &html[..policy], &html[end..]);
+    std::fs::write(copy, measured).unwrap();
+    let out = chromium(copy, &["--window-size=1200,2000", "--dump-dom"]);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("<pre id=\"measured\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("the measuring script did not run: {dom}"));
+    let rows: Vec<(f64, f64, bool, bool)> = serde_json::from_str(json).unwrap();
+    rows.into_iter()
+        .map(|(width, height, visible, at_its_middle)| Diagram {
+            width,
+            height,
+            visible,
+            at_its_middle,
+        })
+        .collect()
 }

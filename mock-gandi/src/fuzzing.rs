@@ -1,7 +1,10 @@
 //! The parsers a client's bytes reach, each as one plain function, and the checks the fuzz
-//! targets (`mock-gandi/fuzz`) and their property-test stand-ins (`tests/hostile.rs`) both run
-//! on arbitrary input: one place says what must hold. Not a stable API; the checks panic when
-//! something does not hold, which is what a fuzzer looks for.
+//! targets (`mock-gandi/fuzz`) and their property-test stand-ins (`tests/hostile.rs`,
+//! `tests/xmlrpc_codec.rs`) both run on arbitrary input: one place says what must hold. Not a
+//! stable API; the checks panic when something does not hold, which is what a fuzzer looks
+//! for, and each returns how far its input got ([`Reached`]), so that a stand-in can show that
+//! well-formed input goes all the way through the check (a check that quietly returned early
+//! would stop every input at [`Reached::Nothing`]).
 
 use std::future::Future;
 use std::pin::pin;
@@ -50,6 +53,20 @@ secret = "0123456789abcdef01234567"
 kind = "v4-key"
 secret = "0123456789abcdefghijklmn"
 "#;
+
+/// How far one input got through a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reached {
+    /// Not even the input's kind: not UTF-8 where text is needed, a packet dropped unanswered,
+    /// a proxy head cut short, parts that make no HTTP request.
+    Nothing,
+    /// Refused with an error answer (a 4xx or 5xx status, a DNS error code, a parse error).
+    Refused,
+    /// Answered as valid input is: a DNS answer from the zone (NOERROR, NXDOMAIN), a tunnel
+    /// opened, a seed that started a store, a request answered below 400, an XML-RPC body
+    /// that parsed and encoded again.
+    Answered,
+}
 
 /// The PAT of [`SEED`].
 pub const PAT: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -109,60 +126,117 @@ pub async fn api_request(
 }
 
 /// Arbitrary bytes as a DNS packet, over UDP and over TCP: answered with a message that
-/// decodes, carries the question's id and is a response, or dropped; never a panic.
-pub fn check_dns(data: &[u8]) {
+/// decodes, carries the question's id and is a response, or dropped; never a panic. Reached:
+/// the lesser of the two transports.
+pub fn check_dns(data: &[u8]) -> Reached {
     static STORE: OnceLock<ZoneStore> = OnceLock::new();
     let store = STORE.get_or_init(seeded);
+    let mut reached = Reached::Answered;
     for tcp in [false, true] {
-        if let Some(answer) = dns_answer(store, data, tcp) {
-            let message = hickory_proto::op::Message::from_vec(&answer)
-                .unwrap_or_else(|e| panic!("the answer to {data:?} does not decode: {e}"));
-            assert_eq!(answer.get(..2), data.get(..2), "the answer carries the id");
-            assert_eq!(
-                message.metadata.message_type,
-                hickory_proto::op::MessageType::Response
-            );
-            assert!(answer.len() <= usize::from(u16::MAX));
+        let Some(answer) = dns_answer(store, data, tcp) else {
+            reached = Reached::Nothing;
+            continue;
+        };
+        let message = hickory_proto::op::Message::from_vec(&answer)
+            .unwrap_or_else(|e| panic!("the answer to {data:?} does not decode: {e}"));
+        assert_eq!(answer.get(..2), data.get(..2), "the answer carries the id");
+        assert_eq!(
+            message.metadata.message_type,
+            hickory_proto::op::MessageType::Response
+        );
+        assert!(answer.len() <= usize::from(u16::MAX));
+        use hickory_proto::op::ResponseCode;
+        if !matches!(
+            message.metadata.response_code,
+            ResponseCode::NoError | ResponseCode::NXDomain
+        ) {
+            reached = reached.min(Reached::Refused);
         }
     }
+    reached
 }
 
 /// Arbitrary bytes as the first thing a client sends the proxy: the tunnel opens (200) only
 /// for a CONNECT naming a Gandi host; anything else is refused with a 4xx (505 for an HTTP
 /// version the proxy does not speak, `HTTP/1.2`); never a panic.
-pub fn check_connect_head(data: &[u8]) {
-    if let Some(status) = connect_head(data) {
-        assert!(
-            status == 200 || (400..500).contains(&status) || status == 505,
-            "status {status}"
-        );
-        if status == 200 {
-            let text = String::from_utf8_lossy(data).to_ascii_lowercase();
-            assert!(text.starts_with("connect "), "opened for {text:?}");
-            assert!(text.contains("gandi.net"), "opened for {text:?}");
-        }
+pub fn check_connect_head(data: &[u8]) -> Reached {
+    let Some(status) = connect_head(data) else {
+        return Reached::Nothing;
+    };
+    assert!(
+        status == 200 || (400..500).contains(&status) || status == 505,
+        "status {status}"
+    );
+    if status != 200 {
+        return Reached::Refused;
     }
+    let text = String::from_utf8_lossy(data).to_ascii_lowercase();
+    assert!(text.starts_with("connect "), "opened for {text:?}");
+    assert!(text.contains("gandi.net"), "opened for {text:?}");
+    Reached::Answered
 }
 
 /// Arbitrary text as a seed (TOML, or JSON with a leading `{`): refused with an error that
 /// says something, or accepted, and then a store starts from it and its state renders as
 /// JSON.
-pub fn check_seed(data: &[u8]) {
+pub fn check_seed(data: &[u8]) -> Reached {
     let Ok(text) = std::str::from_utf8(data) else {
-        return;
+        return Reached::Nothing;
     };
-    match Seed::parse(text) {
-        Ok(seed) => {
-            if seed.check().is_ok() {
-                let store = ZoneStore::new(seed);
-                let state: Vec<u8> = store.snapshot_json().flatten().collect();
-                if let Err(e) = serde_json::from_slice::<serde_json::Value>(&state) {
-                    let state = String::from_utf8_lossy(&state);
-                    panic!("the state of {text:?} is not JSON ({e}): {state}");
-                }
-            }
+    let seed = match Seed::parse(text) {
+        Ok(seed) => seed,
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            return Reached::Refused;
         }
-        Err(e) => assert!(!e.to_string().is_empty()),
+    };
+    if seed.check().is_err() {
+        return Reached::Refused;
+    }
+    let store = ZoneStore::new(seed);
+    let state: Vec<u8> = store.snapshot_json().flatten().collect();
+    if let Err(e) = serde_json::from_slice::<serde_json::Value>(&state) {
+        let state = String::from_utf8_lossy(&state);
+        panic!("the state of {text:?} is not JSON ({e}): {state}");
+    }
+    Reached::Answered
+}
+
+/// Arbitrary bytes as an XML-RPC body, as a method call and as a method response: the parser
+/// returns (a value or a typed error), never panics, and a call it accepts encodes to a body
+/// it accepts again, as the same call when nothing in it is lost to the encoding (a NaN, a
+/// carriage return or another control character in a string).
+pub fn check_xmlrpc(data: &[u8]) -> Reached {
+    use crate::xmlrpc::{encode_method_call, parse_method_call, parse_method_response};
+    let _ = parse_method_response(data);
+    let Ok(call) = parse_method_call(data) else {
+        return Reached::Refused;
+    };
+    let again = encode_method_call(&call.method_name, &call.params);
+    let reparsed = parse_method_call(again.as_bytes());
+    let lossless =
+        call.params.iter().all(|p| !encodes_lossily(p)) && !call.method_name.contains('\r');
+    if lossless {
+        assert_eq!(reparsed, Ok(call), "re-encoded as {again}");
+    } else {
+        assert!(reparsed.is_ok(), "re-encoded as {again}: {reparsed:?}");
+    }
+    Reached::Answered
+}
+
+/// A value the XML-RPC encoding cannot carry as it is: a NaN, or a string or member name with
+/// a carriage return or another control character (XML normalizes or refuses them).
+fn encodes_lossily(v: &crate::xmlrpc::Value) -> bool {
+    use crate::xmlrpc::Value;
+    let control = |s: &str| s.chars().any(|c| c.is_control() && c != '\t' && c != '\n');
+    match v {
+        Value::Double(d) => d.is_nan(),
+        Value::String(s) | Value::DateTime(s) => s.contains('\r') || control(s),
+        Value::Array(items) => items.iter().any(encodes_lossily),
+        Value::Struct(members) => members
+            .iter()
+            .any(|(k, v)| control(k) || encodes_lossily(v)),
+        _ => false,
     }
 }
 
@@ -183,22 +257,21 @@ const PREFIXES: [&str; 4] = ["/v5/livedns/", "/api/v5/", "/xmlrpc/", "/_mock/"];
 /// status, never a panic. Input: one byte of choices (bit 0 a valid PAT, bit 1 a JSON content
 /// type, bits 2-4 the method, bits 5-6 the API prefix, bit 7 a reset of the store first), the
 /// rest of the path up to a newline, `name: value` header lines up to an empty line, the body.
-pub fn check_api(data: &[u8]) {
-    static ENV: OnceLock<Option<(tokio::runtime::Runtime, AppState, axum::Router)>> =
-        OnceLock::new();
-    let Some((runtime, state, router)) = ENV.get_or_init(|| {
+///
+/// Panics when its runtime cannot be built: a check that cannot run must not pass.
+pub fn check_api(data: &[u8]) -> Reached {
+    static ENV: OnceLock<(tokio::runtime::Runtime, AppState, axum::Router)> = OnceLock::new();
+    let (runtime, state, router) = ENV.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .ok()?;
+            .unwrap_or_else(|e| panic!("check_api cannot build its runtime: {e}"));
         let state = AppState::new(seeded());
         let router = crate::server::router(state.clone());
-        Some((runtime, state, router))
-    }) else {
-        return;
-    };
+        (runtime, state, router)
+    });
     let Some((&choices, rest)) = data.split_first() else {
-        return;
+        return Reached::Nothing;
     };
     let (path, rest) = match rest.iter().position(|&b| b == b'\n') {
         Some(i) => (&rest[..i], &rest[i + 1..]),
@@ -243,7 +316,13 @@ pub fn check_api(data: &[u8]) {
         &headers,
         body.to_vec(),
     ));
-    if let Some((status, _)) = answer {
-        assert!((100..600).contains(&status), "status {status}");
+    let Some((status, _)) = answer else {
+        return Reached::Nothing;
+    };
+    assert!((100..600).contains(&status), "status {status}");
+    if status < 400 {
+        Reached::Answered
+    } else {
+        Reached::Refused
     }
 }

@@ -62,6 +62,14 @@ pub struct RequestEntry {
     pub fault_code: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<&'static str>,
+    /// How the request presented a credential, whether or not it authenticated: the scheme of
+    /// its `Authorization` header (`Bearer`, `Apikey`, as sent), `X-Api-Key`, or none (the v4
+    /// API's key is a parameter). Never the credential itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// The request's `Content-Type`, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
     /// True when the request came through the HTTPS proxy.
     pub proxied: bool,
     /// The fault rule (from 1, in seed order) that answered instead of the API, if one did.
@@ -82,6 +90,25 @@ pub struct RequestEntry {
     /// Refused by the rate limit (`[rate_limit]`): answered 429 without reaching the API.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub rate_limited: bool,
+}
+
+/// [`RequestEntry::scheme`] of a request's headers.
+pub fn auth_scheme(headers: &http::HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        // Only the scheme: the rest is the secret.
+        return Some(text.split_whitespace().next().unwrap_or("").to_string());
+    }
+    headers
+        .contains_key("x-api-key")
+        .then(|| "X-Api-Key".to_string())
+}
+
+/// [`RequestEntry::content_type`] of a request's headers.
+pub fn content_type(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
 /// What is known of a request while it is being answered, for the journal entry written if

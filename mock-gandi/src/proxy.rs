@@ -209,6 +209,10 @@ async fn answer(
     // inside the router, so this one request is journaled here.
     let time = OffsetDateTime::now_utc();
     let entry_host = request_host(request.headers(), request.uri()).to_string();
+    let (scheme, content_type) = (
+        crate::journal::auth_scheme(request.headers()),
+        crate::journal::content_type(request.headers()),
+    );
     let method = request.method().clone();
     let uri = request.uri().clone();
     let response = crate::livedns::unknown_route(method.clone(), uri.clone()).await;
@@ -224,6 +228,8 @@ async fn answer(
         status: response.status().as_u16(),
         fault_code: None,
         auth: None,
+        scheme,
+        content_type,
         proxied: true,
         fault: None,
         body: None,

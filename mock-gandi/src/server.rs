@@ -169,6 +169,8 @@ async fn journaled(state: &AppState, apis: Router, mut request: Request) -> Resp
             status: 0,
             fault_code: None,
             auth: None,
+            scheme: crate::journal::auth_scheme(request.headers()),
+            content_type: crate::journal::content_type(request.headers()),
             proxied: request.extensions().get::<Proxied>().is_some(),
             fault: None,
             body: None,

@@ -1,9 +1,10 @@
 //! Stand-ins for the fuzz targets (`mock-gandi/fuzz`), run by `cargo test` on stable: the same
 //! entry points and the same checks (`mock_gandi::fuzzing`), fed by proptest with both
 //! arbitrary bytes and inputs shaped like what a client sends, cut and mutated, so that they go
-//! past the first byte a parser refuses.
+//! past the first byte a parser refuses. `well_formed_input_is_answered_through_the_checks`
+//! shows that the checks themselves go all the way for valid input.
 
-use mock_gandi::fuzzing::{check_api, check_connect_head, check_dns, check_seed};
+use mock_gandi::fuzzing::{Reached, check_api, check_connect_head, check_dns, check_seed};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -229,8 +230,39 @@ proptest! {
     }
 }
 
-/// The stand-ins reach what they stand in for: a well-formed input of each kind gets its
-/// normal answer (so a check that quietly returned early would show here).
+/// The stand-ins reach what they stand in for: a well-formed input of each kind goes all the way
+/// through its check, the same function the fuzz target runs, and gets its normal answer; a
+/// check that quietly returned early would stop every input short of [`Reached::Answered`].
+#[test]
+fn well_formed_input_is_answered_through_the_checks() {
+    assert_eq!(
+        check_connect_head(b"CONNECT api.gandi.net:443 HTTP/1.1\r\nHost: api.gandi.net\r\n\r\n"),
+        Reached::Answered
+    );
+    assert_eq!(
+        check_connect_head(b"GET / HTTP/1.1\r\n\r\n"),
+        Reached::Refused
+    );
+    let query =
+        b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07stubber\x04chat\x00\x00\x01\x00\x01";
+    assert_eq!(check_dns(query), Reached::Answered);
+    assert_eq!(check_dns(b"\x12"), Reached::Nothing);
+    assert_eq!(
+        check_seed(mock_gandi::fuzzing::SEED.as_bytes()),
+        Reached::Answered
+    );
+    assert_eq!(check_seed(b"[[domain]]\nfqdn = 1\n"), Reached::Refused);
+    // Choices 1: the seed's PAT, GET, `/v5/livedns/`; then the path, no header, no body.
+    let get = b"\x01domains/stubber.chat/records/_acme-challenge/TXT\n\n";
+    assert_eq!(check_api(get), Reached::Answered);
+    // The same without the PAT: refused by LiveDNS.
+    let anonymous = b"\x00domains/stubber.chat/records/_acme-challenge/TXT\n\n";
+    assert_eq!(check_api(anonymous), Reached::Refused);
+    // Choices 0x60: GET `/_mock/` + `state`.
+    assert_eq!(check_api(b"\x60state\n\n"), Reached::Answered);
+}
+
+/// The entry points under the checks answer well-formed input as the servers do.
 #[test]
 fn the_entry_points_answer_well_formed_input() {
     use mock_gandi::fuzzing::{api_request, connect_head, dns_answer};

@@ -883,3 +883,45 @@ secret = "AbCdEfGhIjKlMnOpQrStUvWx"
         );
     }
 }
+
+/// The journal keeps how each request presented itself, which twin runs compare: the scheme
+/// of its `Authorization` header (or `X-Api-Key`), never the secret, and its Content-Type as
+/// sent; the admin API shows both.
+#[tokio::test]
+async fn the_journal_keeps_each_requests_auth_scheme_and_content_type() {
+    let api = Api::new();
+    let put = "/domains/stubber.chat/records/journal/TXT";
+    let body = r#"{"rrset_values":["v"]}"#;
+    assert_eq!(api.pat("PUT", put, body).await.status, 201);
+    let old = "/api/v5/domains/stubber.chat/records";
+    api.send(
+        "GET",
+        old,
+        &[("x-api-key", APIKEY), ("host", "dns.api.gandi.net")],
+        "",
+    )
+    .await;
+    let apikey = format!("Apikey {APIKEY}");
+    let form = [
+        ("authorization", apikey.as_str()),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    api.send("PUT", &format!("/v5/livedns{put}"), &form, body)
+        .await;
+    let entries = api.state.journal.requests();
+    let seen: Vec<(Option<&str>, Option<&str>)> = entries
+        .iter()
+        .map(|e| (e.scheme.as_deref(), e.content_type.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("Bearer"), Some("application/json")),
+            (Some("X-Api-Key"), None),
+            (Some("Apikey"), Some("application/x-www-form-urlencoded")),
+        ]
+    );
+    let shown = api.send("GET", "/_mock/requests", &[], "").await.text();
+    assert!(shown.contains("\"scheme\":\"Bearer\""), "{shown}");
+    assert!(!shown.contains(PAT) && !shown.contains(APIKEY), "{shown}");
+}

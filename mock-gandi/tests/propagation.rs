@@ -49,13 +49,24 @@ async fn dns(api: &Api, name: &str) -> (Vec<String>, String) {
     (values, serial)
 }
 
+/// The lag of this test. Timing: the "during" check must come before the write is due, which
+/// is at least `DELAY` after `written` (taken before the PUT); it takes a few milliseconds on
+/// an idle machine, so 2 s is a margin of more than 3x on a machine loaded by other builds.
+/// The "after" check waits from the moment the PUT was answered (the write is due `DELAY`
+/// after it at the latest), so no margin is needed there: load only makes it later.
+const DELAY: Duration = Duration::from_millis(2000);
+
 #[tokio::test]
 async fn dns_serves_a_write_only_after_the_delay_and_its_serial_moves_then() {
-    let api = Api::with_seed(&format!("{SEED}\n[propagation]\ndelay_ms = 600\n"));
+    let api = Api::with_seed(&format!(
+        "{SEED}\n[propagation]\ndelay_ms = {}\n",
+        DELAY.as_millis()
+    ));
     let (before, serial_before) = dns(&api, "_acme-challenge.stubber.chat").await;
     assert_eq!(before, vec!["\"token1\""]);
     let written = Instant::now();
     assert_eq!(api.pat("PUT", PUT, BODY).await.status, 201);
+    let answered = Instant::now();
     // The API has it at once.
     assert_eq!(
         api.pat("GET", PUT, "").await.json()["rrset_values"],
@@ -63,12 +74,13 @@ async fn dns_serves_a_write_only_after_the_delay_and_its_serial_moves_then() {
     );
     let (during, serial_during) = dns(&api, "_acme-challenge.stubber.chat").await;
     assert!(
-        written.elapsed() < Duration::from_millis(600),
-        "the check came too late to tell"
+        written.elapsed() < DELAY,
+        "the check came {:?} after the write, too late to tell (the lag is {DELAY:?})",
+        written.elapsed()
     );
     assert_eq!(during, before, "DNS still serves the old value");
     assert_eq!(serial_during, serial_before, "and the old serial");
-    tokio::time::sleep(Duration::from_millis(650).saturating_sub(written.elapsed())).await;
+    tokio::time::sleep((DELAY + Duration::from_millis(1)).saturating_sub(answered.elapsed())).await;
     let (after, serial_after) = dns(&api, "_acme-challenge.stubber.chat").await;
     assert_eq!(after, vec!["\"new\""]);
     assert_ne!(serial_after, serial_before);

@@ -181,6 +181,38 @@ async fn the_unknown_domain_fault_echoes_the_name_with_its_trailing_dot() {
     );
 }
 
+/// The members of `domain.info` that lego (`zone_id`) and lexicon (`fqdn`, `id`, `zone_id`)
+/// read, and the rest of what the mock sends of the recorded answer
+/// (`recorded/lexicon-gandi/RPC-IntegrationTests`), in the recorded order: none may go
+/// missing.
+#[tokio::test]
+async fn domain_info_answers_the_members_dns_clients_read() {
+    let info = success(&call(&state(), "domain.info", &[s(KEY), s("stubber.chat")]).await);
+    let Value::Struct(members) = &info else {
+        panic!("domain.info answered {info:?}");
+    };
+    let names: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "nameservers",
+            "id",
+            "status",
+            "tags",
+            "services",
+            "zone_id",
+            "fqdn",
+            "tld"
+        ]
+    );
+    assert_eq!(info.member("fqdn"), Some(&s("stubber.chat")));
+    assert_eq!(info.member("tld"), Some(&s("chat")));
+    assert!(
+        matches!(info.member("nameservers"), Some(Value::Array(ns)) if ns.len() == 3),
+        "{info:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_personal_access_token_fails_the_key_pattern_with_a_397_byte_fault() {
     let a = call(&state(), "domain.info", &[s(PAT), s("stubber.chat.")]).await;

@@ -20,7 +20,8 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::{
     CONFIG_FILE, CaBackend, CaError, CaFuture, CaKind, CaOptions, DEFAULT_PEBBLE_IMAGE,
-    PEBBLE_ENVIRONMENT, PEBBLE_IMAGE_ENV, PROBE_INTERVAL, PebbleRun, retry_port_races,
+    LOCAL_PEBBLE_IMAGE, PEBBLE_ENVIRONMENT, PEBBLE_IMAGE_ENV, PROBE_INTERVAL, PebbleRun,
+    retry_port_races,
 };
 
 /// Where the configuration and TLS files are copied inside the container.
@@ -47,8 +48,9 @@ impl PebbleContainer {
     /// Label set on every container this backend starts; its value is [`Self::run_id`].
     pub const LABEL: &'static str = "dev.gandi-e2e.pebble-run";
 
-    /// The image this backend would use: [`CaOptions::image`], else `$PEBBLE_IMAGE`, else
-    /// [`DEFAULT_PEBBLE_IMAGE`].
+    /// The image this backend asks for first: [`CaOptions::image`], else `$PEBBLE_IMAGE`, else
+    /// [`DEFAULT_PEBBLE_IMAGE`] (which [`Self::probe`] replaces by [`LOCAL_PEBBLE_IMAGE`] when
+    /// only that one is on the engine).
     pub fn image_for(options: &CaOptions) -> String {
         options
             .image
@@ -71,6 +73,18 @@ impl PebbleContainer {
         let docker = engine().await?;
         if docker.inspect_image(&format!("{name}:{tag}")).await.is_ok() {
             return Ok(image);
+        }
+        // Nothing named an image and the default is not here: the one ci/setup built, if it
+        // is, rather than a pull that cannot work offline.
+        let named = options.image.is_some()
+            || std::env::var(PEBBLE_IMAGE_ENV).is_ok_and(|v| !v.trim().is_empty());
+        if !named && docker.inspect_image(LOCAL_PEBBLE_IMAGE).await.is_ok() {
+            tracing::info!(
+                default = %image,
+                local = LOCAL_PEBBLE_IMAGE,
+                "the default Pebble image is not on the engine: using the local image ci/setup built"
+            );
+            return Ok(LOCAL_PEBBLE_IMAGE.to_string());
         }
         tracing::info!(%image, "pulling the Pebble image");
         let pull = GenericImage::new(name, tag).pull_image();

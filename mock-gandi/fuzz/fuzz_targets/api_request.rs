@@ -9,4 +9,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| mock_gandi::fuzzing::check_api(data));
+fuzz_target!(|data: &[u8]| {
+    mock_gandi::fuzzing::check_api(data);
+});

@@ -4,4 +4,6 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| mock_gandi::fuzzing::check_connect_head(data));
+fuzz_target!(|data: &[u8]| {
+    mock_gandi::fuzzing::check_connect_head(data);
+});

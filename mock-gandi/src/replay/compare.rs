@@ -122,10 +122,10 @@ impl Ids {
                 let mn: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
                 let missing: Vec<&str> = rn.iter().filter(|k| !mn.contains(k)).copied().collect();
                 let extra: Vec<&str> = mn.iter().filter(|k| !rn.contains(k)).copied().collect();
-                if !missing.is_empty() {
-                    out.push(format!(
-                        "{path}: members missing from the mock: {missing:?}"
-                    ));
+                // One line per member, so that an accepted difference names the member it
+                // accepts and a member that goes missing later is a new difference.
+                for k in &missing {
+                    out.push(format!("{path}.{k}: recorded, missing from the mock"));
                 }
                 if !extra.is_empty() {
                     out.push(format!("{path}: members not recorded: {extra:?}"));
