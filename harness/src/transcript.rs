@@ -165,7 +165,8 @@ fn redact_patterns(text: &str) -> String {
     })
 }
 
-/// Ports after `127.0.0.1:` / `localhost:` / `[::1]:`, ACME challenge values (43 base64url
+/// Ports after `127.0.0.1:` / `localhost:` / `[::1]:` (and lego's account folder,
+/// `127.0.0.1_PORT`), ACME challenge values (43 base64url
 /// characters), and the date lego puts in cloned zone names.
 fn redact_shapes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -173,7 +174,7 @@ fn redact_shapes(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let rest = &text[i..];
-        if let Some(host) = ["127.0.0.1:", "localhost:", "[::1]:"]
+        if let Some(host) = ["127.0.0.1:", "127.0.0.1_", "localhost:", "[::1]:"]
             .iter()
             .find(|h| rest.starts_with(**h))
         {
@@ -406,5 +407,13 @@ mod tests {
             ("B".into(), "abcdefgh".into()),
         ]);
         assert_eq!(r.apply("abcdefgh abcd"), "[B] [A]");
+    }
+
+    #[test]
+    fn lego_s_account_folder_loses_its_port() {
+        assert_eq!(
+            redact_shapes("accounts/127.0.0.1_41389/x.key"),
+            "accounts/127.0.0.1_[port]/x.key"
+        );
     }
 }
