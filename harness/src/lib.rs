@@ -9,7 +9,9 @@
 //!   and `gandiv5` providers.
 //! - [`issuance`]: one issuance end to end (mock + Pebble + client), verified.
 //! - [`scenario`], [`runner`], [`transcript`], [`report`]: scenario files, their verdicts,
-//!   their normalized transcripts (snapshots) and the JUnit/JSON reports.
+//!   their normalized transcripts (snapshots) and the JUnit/JSON reports; [`failure`]: what a
+//!   FAIL line shows on the console (bounded; the reports keep everything); [`partition`]:
+//!   `--partition K/N`; [`merge`]: the reports of a partitioned run made one.
 //! - [`twin`]: a `builtin` scenario run again through lego v5's own provider code, compared.
 //! - [`sandbox`]: the sandbox network (a private network, mount and PID namespace where
 //!   Gandi's names and the system resolver are the mock).
@@ -18,9 +20,12 @@
 
 mod ca;
 pub mod client;
+pub mod failure;
 pub mod html;
 pub mod http;
 pub mod issuance;
+pub mod merge;
+pub mod partition;
 pub mod report;
 pub mod require;
 pub mod runner;

@@ -1,7 +1,8 @@
-//! `harness run|check|list`: the scenario suite from the command line.
+//! `harness run|check|list|merge-reports`: the scenario suite from the command line.
 //!
 //! Exit codes: 0 every scenario passed (or every file is valid), 1 a scenario failed (or a file
-//! is invalid), 2 usage or environment error (no Pebble, unreadable paths), 130 interrupted.
+//! is invalid), 2 usage or environment error (no Pebble, unreadable paths, a bad
+//! `--partition`), 130 interrupted.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -11,11 +12,19 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use harness::client::{KIND_NAMES, ProgramOverrides};
-use harness::report;
+use harness::partition::Partition;
 use harness::runner::{RunOptions, ScenarioReport, run_scenario_with, scenario_deadline};
 use harness::sandbox::Network;
 use harness::scenario::{Scenario, ScenarioError, discover};
 use harness::{CaKind, CaSource, Lanes};
+use harness::{failure, report};
+
+/// `println!` that ignores a closed stdout (`harness list | head`): the output was not wanted.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +45,25 @@ enum Command {
     Check(Paths),
     /// List scenarios with their descriptions.
     List(Paths),
+    /// Merge the JSON reports of several runs (the jobs of a `--partition` matrix) into one
+    /// run's JUnit, JSON and HTML reports.
+    MergeReports(MergeArgs),
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// JSON reports written by `harness run --json FILE`.
+    #[arg(required = true)]
+    reports: Vec<PathBuf>,
+    /// Write the merged JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write the merged JSON report.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write the merged HTML report.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -55,6 +83,10 @@ struct Paths {
     /// Run every certbot scenario with this certbot program.
     #[arg(long, value_name = "PATH")]
     certbot: Option<PathBuf>,
+    /// Only share K of N (1 <= K <= N) of the scenarios, by a stable hash of their names:
+    /// N jobs with 1/N .. N/N run each scenario exactly once.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
 }
 
 #[derive(Args)]
@@ -72,6 +104,9 @@ struct RunArgs {
     /// each with its own DNS relay pointed at the current scenario's mock).
     #[arg(long)]
     fresh_ca: bool,
+    /// Print the scenarios that would run (as `harness list`) and run nothing.
+    #[arg(long)]
+    list: bool,
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -126,7 +161,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Check(paths) => check(&paths).await,
             Command::List(paths) => list(&paths),
+            Command::Run(args) if args.list => list(&args.paths),
             Command::Run(args) => run(args).await,
+            Command::MergeReports(args) => merge_reports(&args),
         }
     });
     ExitCode::from(code)
@@ -166,7 +203,8 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
                     && paths
                         .client
                         .as_deref()
-                        .is_none_or(|k| s.request.client.name() == k);
+                        .is_none_or(|k| s.request.client.name() == k)
+                    && paths.partition.is_none_or(|p| p.contains(&s.name));
                 if keep {
                     s.request.client.apply_overrides(&overrides);
                     scenarios.push(s);
@@ -184,14 +222,14 @@ async fn check(paths: &Paths) -> u8 {
         Err(code) => return code,
     };
     for e in &errors {
-        println!("{e}");
+        say!("{e}");
     }
     // A missing program does not make a file invalid, but its scenarios will fail: say so now.
     let mut missing = 0;
     for s in &scenarios {
         if let Err(e) = s.request.client.check_program().await {
             missing += 1;
-            println!("warning: {}: {e}", s.path.display());
+            say!("warning: {}: {e}", s.path.display());
         }
     }
     if scenarios
@@ -200,14 +238,14 @@ async fn check(paths: &Paths) -> u8 {
         && let Err(e) = harness::sandbox::check_available().await
     {
         missing += 1;
-        println!("warning: the sandbox scenarios cannot run here: {e}");
+        say!("warning: the sandbox scenarios cannot run here: {e}");
     }
     let warnings = if missing > 0 {
         format!(" ({missing} cannot run here: see the warnings)")
     } else {
         String::new()
     };
-    println!(
+    say!(
         "{} valid, {} invalid{warnings}",
         scenarios.len(),
         errors.len()
@@ -226,7 +264,7 @@ fn list(paths: &Paths) -> u8 {
             .as_deref()
             .map(|r| format!(" [{r}]"))
             .unwrap_or_default();
-        println!(
+        say!(
             "{:<48} {:<8} {}{source}",
             s.name,
             s.request.client.name(),
@@ -298,7 +336,12 @@ async fn run(args: RunArgs) -> u8 {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
     let total = scenarios.len();
-    let progress = Arc::new(Progress::new(total));
+    let reports = [&args.json, &args.junit, &args.html]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let progress = Arc::new(Progress::new(total, failure::ReportPaths(reports)));
     let started = Instant::now();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(jobs));
     // Lanes live as long as this function: returning (done or interrupted) stops them.
@@ -328,7 +371,7 @@ async fn run(args: RunArgs) -> u8 {
                     Ok(report) => report,
                     Err(_) => timed_out(&scenario, deadline),
                 };
-            progress.finished(&report);
+            progress.finished(&report, &scenario.expect.error_contains);
             (index, report)
         });
     }
@@ -359,26 +402,55 @@ async fn run(args: RunArgs) -> u8 {
     let passed = reports.iter().filter(|r| r.passed).count();
     let failed = reports.len() - passed;
     let elapsed = started.elapsed();
-    if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, report::junit(&reports, elapsed))
-    {
-        eprintln!("harness: cannot write {}: {e}", path.display());
-        return 2;
+    if let Err(code) = write_reports(&reports, elapsed, &args.junit, &args.json, &args.html) {
+        return code;
     }
-    if let Some(path) = &args.json
-        && let Err(e) = std::fs::write(path, report::json(&reports, elapsed))
-    {
-        eprintln!("harness: cannot write {}: {e}", path.display());
-        return 2;
-    }
-    if let Some(path) = &args.html
-        && let Err(e) = std::fs::write(path, harness::html::render(&reports, elapsed))
-    {
-        eprintln!("harness: cannot write {}: {e}", path.display());
-        return 2;
-    }
-    println!("{passed} passed, {failed} failed");
+    say!("{passed} passed, {failed} failed");
     u8::from(failed > 0)
+}
+
+/// Writes the reports asked for; `Err(2)` (said on stderr) when one cannot be written.
+fn write_reports(
+    reports: &[ScenarioReport],
+    elapsed: std::time::Duration,
+    junit: &Option<PathBuf>,
+    json: &Option<PathBuf>,
+    html: &Option<PathBuf>,
+) -> Result<(), u8> {
+    let write = |path: &Option<PathBuf>, render: &dyn Fn() -> String| match path {
+        Some(path) => std::fs::write(path, render()).map_err(|e| {
+            eprintln!("harness: cannot write {}: {e}", path.display());
+            2
+        }),
+        None => Ok(()),
+    };
+    write(junit, &|| report::junit(reports, elapsed))?;
+    write(json, &|| report::json(reports, elapsed))?;
+    write(html, &|| harness::html::render(reports, elapsed))
+}
+
+fn merge_reports(args: &MergeArgs) -> u8 {
+    if args.junit.is_none() && args.json.is_none() && args.html.is_none() {
+        eprintln!("harness: merge-reports writes nothing: give --junit, --json or --html FILE");
+        return 2;
+    }
+    let (reports, elapsed) = match harness::merge::merge(&args.reports) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("harness: {e}");
+            return 2;
+        }
+    };
+    if let Err(code) = write_reports(&reports, elapsed, &args.junit, &args.json, &args.html) {
+        return code;
+    }
+    let passed = reports.iter().filter(|r| r.passed).count();
+    say!(
+        "{passed} passed, {} failed ({} reports merged)",
+        reports.len() - passed,
+        args.reports.len()
+    );
+    u8::from(passed < reports.len())
 }
 
 fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioReport {
@@ -406,14 +478,17 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
 /// One line per finished scenario on stdout; on a terminal, a progress line on stderr too.
 struct Progress {
     total: usize,
+    /// Where the whole output of a failing client is kept.
+    reports: failure::ReportPaths,
     done: std::sync::Mutex<usize>,
     tty: bool,
 }
 
 impl Progress {
-    fn new(total: usize) -> Self {
+    fn new(total: usize, reports: failure::ReportPaths) -> Self {
         Self {
             total,
+            reports,
             done: std::sync::Mutex::new(0),
             tty: std::io::stderr().is_terminal(),
         }
@@ -440,7 +515,7 @@ impl Progress {
         let _ = err.flush();
     }
 
-    fn finished(&self, report: &ScenarioReport) {
+    fn finished(&self, report: &ScenarioReport, fragments: &[String]) {
         let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
         *done += 1;
         if self.tty {
@@ -461,14 +536,11 @@ impl Progress {
             "{verdict} {} [{}{twin}] ({:.2}s{network})",
             report.name, report.client, report.seconds
         );
-        for f in &report.failures {
-            let _ = writeln!(out, "     {f}");
-        }
-        // A failing program's own words are what its user reads first.
-        if !report.passed && !report.output.is_empty() {
-            let _ = writeln!(out, "     --- client output ---");
-            for line in report.output.lines() {
-                let _ = writeln!(out, "     | {line}");
+        // A failing program's own words are what its user reads first: the line closest to
+        // each missing fragment and a bounded excerpt (the reports keep the whole output).
+        if !report.passed {
+            for line in failure::console(report, fragments, &self.reports) {
+                let _ = writeln!(out, "     {line}");
             }
         }
         let _ = out.flush();

@@ -418,12 +418,19 @@ pub fn judge(
         (Err(_), Outcome::Failure) => {
             for (i, fragment) in expect.error_contains.iter().enumerate() {
                 if !outcome.output.contains(fragment.as_str()) {
+                    // The closest line, not every line: a client run with `--debug` prints
+                    // thousands (the report's `output` keeps them all).
+                    let closest = match crate::failure::closest(&outcome.output, fragment) {
+                        Some(c) => format!(
+                            "; the closest line ({}): {:?}",
+                            c.index + 1,
+                            crate::failure::clip(c.line, 200)
+                        ),
+                        None => "; no line of its output comes close".to_string(),
+                    };
                     unmet(
                         Expectation::ErrorContains(i),
-                        format!(
-                            "the client's output does not contain {fragment:?}; its error lines: {:?}",
-                            outcome.error_lines
-                        ),
+                        format!("the client's output does not contain {fragment:?}{closest}"),
                     );
                 }
             }

@@ -1,6 +1,7 @@
 //! The `harness` binary as a user runs it: `check` naming the file, line and key of a broken
 //! scenario, `list`, `run` with its reports and exit codes, and Ctrl-C leaving nothing running.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -400,7 +401,7 @@ error_contains = ["no such words"]
             section.contains("the client's output does not contain \"no such words\""),
             "{section}"
         );
-        assert!(section.contains("--- client output ---"), "{section}");
+        assert!(section.contains("--- client output, "), "{section}");
         assert!(
             section.contains(&format!("| {said}")) || section.contains(said),
             "{section}"
@@ -419,4 +420,401 @@ error_contains = ["no such words"]
     assert!(xml.contains("--- client output ---"), "{xml}");
     assert!(xml.contains("step two: permission denied"), "{xml}");
     assert!(xml.contains("client: lego 4.9.1 gandi"), "{xml}");
+}
+
+/// The scenario names of `harness list` (or `run --list`): the first word of each line.
+fn listed(out: &std::process::Output) -> Vec<String> {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn partitions_split_the_corpus_exactly_and_run_list_selects_as_list_does() {
+    let all = listed(&harness().args(["list", "../scenarios"]).output().unwrap());
+    assert!(all.len() >= 50, "{all:?}");
+    for n in [1, 2, 3, 7] {
+        let mut seen = BTreeSet::new();
+        for k in 1..=n {
+            let share = listed(
+                &harness()
+                    .args(["list", "--partition", &format!("{k}/{n}"), "../scenarios"])
+                    .output()
+                    .unwrap(),
+            );
+            assert!(!share.is_empty(), "share {k}/{n} is empty");
+            for name in share {
+                assert!(seen.insert(name.clone()), "{name} is in two shares of {n}");
+            }
+        }
+        assert_eq!(seen, all.iter().cloned().collect(), "the shares of {n}");
+    }
+    // `run --list` runs nothing and lists what `run` would, with the same selection.
+    let by_run = listed(
+        &harness()
+            .args([
+                "run",
+                "--list",
+                "--partition",
+                "2/3",
+                "--client",
+                "builtin",
+                "../scenarios",
+            ])
+            .output()
+            .unwrap(),
+    );
+    let by_list = listed(
+        &harness()
+            .args([
+                "list",
+                "--partition",
+                "2/3",
+                "--client",
+                "builtin",
+                "../scenarios",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert!(!by_run.is_empty());
+    assert_eq!(by_run, by_list);
+}
+
+#[test]
+fn a_bad_partition_is_a_usage_error_that_says_what_is_expected() {
+    for bad in ["0/3", "4/3", "x", "3", "1/0"] {
+        for command in ["run", "list", "check"] {
+            let out = harness()
+                .args([command, "--partition", bad, "../scenarios"])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {bad}: {stderr}");
+            assert!(stderr.contains("--partition"), "{stderr}");
+            assert!(
+                stderr.contains("K/N") || stderr.contains("between 1 and N"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+fn report(name: &str, passed: bool, output: &str) -> harness::runner::ScenarioReport {
+    harness::runner::ScenarioReport {
+        name: name.into(),
+        path: format!("scenarios/{name}.toml"),
+        description: format!("what {name} shows"),
+        reproduces: None,
+        client: "command sh".into(),
+        passed,
+        failures: if passed {
+            vec![]
+        } else {
+            vec!["the client failed".into()]
+        },
+        unmet: if passed {
+            vec![]
+        } else {
+            vec!["outcome".into()]
+        },
+        transcript: "client: command sh\napi:\ndns:\noutcome:\n  ended: exit 1\n".into(),
+        steps: vec![],
+        output: output.into(),
+        network: Default::default(),
+        twin: None,
+        seconds: 0.25,
+    }
+}
+
+#[test]
+fn merge_reports_makes_the_shares_one_run_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let elapsed = Duration::from_secs(2);
+    let one = write(
+        dir.path(),
+        "1.json",
+        &harness::report::json(&[report("beta", true, "")], elapsed),
+    );
+    let two = write(
+        dir.path(),
+        "2.json",
+        &harness::report::json(
+            &[
+                report("alpha", false, "alpha's own <words>"),
+                report("gamma", true, ""),
+            ],
+            elapsed,
+        ),
+    );
+    let (junit, json, html) = (
+        dir.path().join("all.xml"),
+        dir.path().join("all.json"),
+        dir.path().join("all.html"),
+    );
+    let out = harness()
+        .arg("merge-reports")
+        .args([&one, &two])
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // A failed scenario in a share fails the merge, as it fails the run.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(stdout.trim(), "2 passed, 1 failed (2 reports merged)");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"3\" failures=\"1\""), "{xml}");
+    assert!(xml.contains("alpha&apos;s own &lt;words&gt;"), "{xml}");
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let names: Vec<&str> = merged["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha", "beta", "gamma"]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("1 failed") && page.contains("2 passed"),
+        "{page}"
+    );
+    assert!(page.contains("alpha&#39;s own &lt;words&gt;"), "{page}");
+
+    // The same share twice, or no output asked for: usage errors.
+    let out = harness()
+        .arg("merge-reports")
+        .args([&one, &one])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scenario `beta` is in both"));
+    let out = harness().arg("merge-reports").arg(&one).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_failing_client_that_prints_thousands_of_lines_gets_a_bounded_fail() {
+    if !tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(harness::require::pebble(CaKind::Process))
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "noisy.toml",
+        r#"description = "a client run with --debug: five thousand lines, then its error"
+
+[[gandi.domain]]
+fqdn = "stubber.chat"
+
+[client]
+kind = "command"
+domains = ["stubber.chat"]
+argv = ["sh", "-c", """
+i=1
+while [ $i -le 5000 ]; do echo "debug $i: nothing to see here"; i=$((i+1)); done
+echo "error: gandiv5: 403 Forbidden"
+exit 1
+"""]
+
+[expect]
+outcome = "failure"
+error_contains = ["gandiv5: 401 Unauthorized"]
+"#,
+    );
+    let json = dir.path().join("report.json");
+    let out = harness()
+        .args(["run", "--ca", "process", "--json"])
+        .arg(&json)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // The FAIL line, the expectation, the closest line marked, 40 lines of output, the totals.
+    assert!(
+        stdout.lines().count() < 60,
+        "{} lines:\n{stdout}",
+        stdout.lines().count()
+    );
+    assert!(stdout.starts_with("FAIL noisy [command sh]"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "error_contains[0]: the client's output does not contain \"gandiv5: 401 Unauthorized\""
+        ),
+        "{stdout}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.ends_with("5001 | error: gandiv5: 403 Forbidden"))
+        .unwrap_or_else(|| panic!("no closest line: {stdout}"));
+    // The caret stands under the first character that differs: "3" of "403".
+    let line = lines[at];
+    let mark = lines[at + 1];
+    let column = line.find("error:").unwrap() + "error: gandiv5: 40".len();
+    assert_eq!(mark.find('^'), Some(column), "{line}\n{mark}");
+    assert!(
+        mark.contains("the fragment goes on with \"1 Unauthorized\""),
+        "{mark}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "--- client output, lines 4962-5001 of 5001; the whole output is in {} ---",
+            json.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| debug 4962: nothing to see here"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("| debug 4961:"), "{stdout}");
+    // The report keeps everything.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let output = report["scenarios"][0]["output"].as_str().unwrap();
+    assert_eq!(output.lines().count(), 5001);
+    assert!(output.starts_with("debug 1: nothing to see here\n"));
+}
+
+/// A corpus scenario that names its program by `{venv}` (dns-lexicon, in a sandbox), copied
+/// into a folder of its own.
+const PORTABLE: &str = "lexicon-rpc-and-rest-one-token-sandbox.toml";
+
+#[test]
+fn a_scenario_copied_to_another_folder_runs_from_there() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let venv = std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv")).unwrap();
+    let text = std::fs::read_to_string(corpus(PORTABLE)).unwrap();
+    assert!(
+        text.contains("\"{venv}/bin/python\""),
+        "the scenario names {{venv}}"
+    );
+
+    // In a folder that is no repository, `{venv}` is $VIRTUAL_ENV or nothing: the error names
+    // the file, the line and the key.
+    let loose = tempfile::tempdir().unwrap();
+    let copy = write(loose.path(), PORTABLE, &text);
+    let out = harness()
+        .env_remove("VIRTUAL_ENV")
+        .args(["check"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = text.lines().position(|l| l.starts_with("argv = ")).unwrap() + 1;
+    assert!(
+        stdout.contains(&format!(
+            "{}:{line}: client.argv: `{{venv}}`: VIRTUAL_ENV is unset",
+            copy.display()
+        )),
+        "{stdout}"
+    );
+    let out = harness()
+        .env("VIRTUAL_ENV", &venv)
+        .args(["check"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // In a repository of its own (a `.git` and a `.venv`), run from yet another folder.
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+    std::fs::create_dir_all(repo.path().join("my-scenarios")).unwrap();
+    std::os::unix::fs::symlink(&venv, repo.path().join(".venv")).unwrap();
+    let copy = write(&repo.path().join("my-scenarios"), PORTABLE, &text);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let s = harness::scenario::Scenario::load(&copy).unwrap();
+    if !runtime.block_on(harness::require::pebble(CaKind::Process)) {
+        return;
+    }
+    if let Err(e) = runtime.block_on(s.request.client.check_program()) {
+        harness::require::skip_or_fail("dns-lexicon in .venv", &e);
+        return;
+    }
+    if let Err(e) = runtime.block_on(harness::sandbox::check_available()) {
+        harness::require::skip_or_fail("a sandbox", &e);
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .current_dir(elsewhere.path())
+        .env_remove("VIRTUAL_ENV")
+        .args(["run", "--ca", "process"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("PASS lexicon-rpc-and-rest-one-token-sandbox"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_workflow_example_runs_the_corpus_as_a_matrix_and_merges_the_reports() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ci/github-workflow.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let workflow: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+    let jobs = &workflow["jobs"];
+    let shares = jobs["scenarios"]["strategy"]["matrix"]["k"]
+        .as_sequence()
+        .expect("a matrix of shares")
+        .iter()
+        .map(|k| k.as_u64().unwrap())
+        .collect::<Vec<_>>();
+    let n = shares.len() as u64;
+    assert!(
+        n >= 2 && shares == (1..=n).collect::<Vec<_>>(),
+        "{shares:?}"
+    );
+    let runs = |job: &str| -> Vec<String> {
+        jobs[job]["steps"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(
+        runs("scenarios")
+            .iter()
+            .any(|r| r.contains(&format!("--partition ${{{{ matrix.k }}}}/{n}"))),
+        "{:?}",
+        runs("scenarios")
+    );
+    assert!(
+        runs("report")
+            .iter()
+            .any(|r| r.contains("merge-reports") && r.contains("--junit") && r.contains("--html")),
+        "{:?}",
+        runs("report")
+    );
+    assert_eq!(jobs["report"]["needs"].as_str(), Some("scenarios"));
+    assert!(runs("tests").iter().any(|r| r.contains("ci/setup --tests")));
 }

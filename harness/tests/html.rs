@@ -361,7 +361,7 @@ fn chromium_renders_the_report_without_a_console_error() {
     if !chromium_found() {
         harness::require::skip_or_fail(
             "Chromium",
-            "apt-get install -y chromium (Debian's package; ci/setup installs it)",
+            "apt-get install -y chromium (Debian's package; ci/setup --tests installs it)",
         );
         return;
     }

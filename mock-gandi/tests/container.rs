@@ -136,7 +136,7 @@ fn the_python_testcontainers_example_passes_against_the_image() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_testcontainers {
-        let why = "no .venv with pytest and testcontainers: run ci/setup";
+        let why = "no .venv with pytest and testcontainers: run ci/setup --tests";
         if std::env::var_os("GANDI_E2E_REQUIRE_ALL").is_some() {
             panic!("{why} (GANDI_E2E_REQUIRE_ALL is set)");
         }

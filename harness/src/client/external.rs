@@ -371,6 +371,15 @@ fn resolve(name: &str) -> Option<PathBuf> {
         .find(|candidate| is_executable(candidate))
 }
 
+/// `venv_bin/name`, when `name` is on no folder of `PATH` and is an executable there.
+pub(crate) fn in_venv(name: &str, venv_bin: &Path) -> Option<PathBuf> {
+    if name.is_empty() || resolve(name).is_some() {
+        return None;
+    }
+    let candidate = venv_bin.join(name);
+    is_executable(&candidate).then_some(candidate)
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()

@@ -17,6 +17,7 @@ mod gandi_v5;
 mod http;
 mod lego;
 mod lego_env;
+mod locations;
 mod placeholders;
 mod table;
 mod types;
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 pub use certbot::Certbot;
 pub use command::CommandClient;
 pub use lego::{FLAVOURS, Lego, LegoFlavour, lego_flavour};
+pub use locations::{LOCATIONS, Locations, find_repo};
 pub use placeholders::PLACEHOLDERS;
 pub use table::{ClientTable, KeyError};
 pub use types::{ClientContext, ClientRun, ProviderName};
@@ -127,11 +129,16 @@ impl ClientKind {
 
     /// Makes the relative program paths of the scenario (`binary`, a command's program and
     /// `requires`) relative to `folder`, the scenario file's: a scenario runs the same from
-    /// whatever folder `harness` is started in. Bare names (no `/`) stay names on `PATH`.
-    pub fn resolve_paths(&mut self, folder: &std::path::Path) {
+    /// whatever folder `harness` is started in. A bare name (no `/`) stays a name on `PATH`,
+    /// or, when `PATH` has no such program, becomes the one in `venv_bin` if that is there.
+    pub fn resolve_paths(&mut self, folder: &std::path::Path, venv_bin: Option<&std::path::Path>) {
         let resolve = |p: &mut String| {
-            if p.contains('/') && !p.starts_with('/') {
-                *p = folder.join(&*p).display().to_string();
+            if p.contains('/') {
+                if !p.starts_with('/') {
+                    *p = folder.join(&*p).display().to_string();
+                }
+            } else if let Some(in_venv) = venv_bin.and_then(|bin| external::in_venv(p, bin)) {
+                *p = in_venv.display().to_string();
             }
         };
         match self {

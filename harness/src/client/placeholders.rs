@@ -2,7 +2,8 @@
 //! command's `certificate`: `{name}` (a lowercase word) is replaced by the value of this run
 //! (`{dns}` → `127.0.0.1:PORT`); `{{name}}` is the literal text `{name}`. Every other brace is
 //! literal, so JSON bodies need no escaping, and `${name}` (shell) and `%{name}` (curl's `-w`)
-//! are left alone. Names are checked when the scenario is read.
+//! are left alone. Names are checked when the scenario is read. `{repo}` and `{venv}` are known
+//! then too, and replaced then (see `locations`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +14,9 @@ use regex::{Captures, Regex};
 use super::types::ClientContext;
 
 /// Every placeholder a `command` (and the `args` and `env` of every program) may use.
-pub const PLACEHOLDERS: [&str; 11] = [
+pub const PLACEHOLDERS: [&str; 13] = [
+    "repo",
+    "venv",
     "acme_directory",
     "acme_ca",
     "ca_bundle",
@@ -29,7 +32,7 @@ pub const PLACEHOLDERS: [&str; 11] = [
 
 /// A word in braces: group 1 is a `$` or `%` before it (then it is not ours), groups 2 and 4
 /// the doubled braces of a literal, group 3 the word.
-fn pattern() -> &'static Regex {
+pub(super) fn pattern() -> &'static Regex {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
     PATTERN.get_or_init(|| {
         Regex::new(r"([$%]?)\{(\{?)([a-z][a-z0-9_]*)(\}?)\}").expect("a valid pattern")
@@ -37,13 +40,13 @@ fn pattern() -> &'static Regex {
 }
 
 /// What one match of [`pattern`] is.
-enum Found<'t> {
+pub(super) enum Found<'t> {
     Placeholder(&'t str),
     Literal(&'t str),
     NotOurs,
 }
 
-fn classify<'t>(caps: &Captures<'t>) -> Found<'t> {
+pub(super) fn classify<'t>(caps: &Captures<'t>) -> Found<'t> {
     let word = caps.get(3).map_or("", |m| m.as_str());
     let (open, close) = (&caps[2], &caps[4]);
     if !caps[1].is_empty() {

@@ -7,6 +7,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::locations::Locations;
 use super::placeholders::placeholders_in;
 use super::types::ProviderName;
 
@@ -91,6 +92,68 @@ impl ClientTable {
                 ),
             }),
         }
+    }
+
+    /// Replaces `{repo}` and `{venv}` in every text a program client is given (`binary`,
+    /// `args`, `argv`, `requires`, `certificate`, the values of `env` and `credentials`); an
+    /// error names the key. The built-in client takes no placeholders: its table is left as is.
+    pub fn expand_locations(&mut self, locations: &Locations) -> Result<(), KeyError> {
+        if self.kind.get_ref() == "builtin" {
+            return Ok(());
+        }
+        fn one(
+            key: &str,
+            value: &mut Spanned<String>,
+            locations: &Locations,
+        ) -> Result<(), KeyError> {
+            let expanded = locations
+                .expand(value.get_ref())
+                .map_err(|e| KeyError::at(value, format!("client.{key}: {e}")))?;
+            *value.get_mut() = expanded;
+            Ok(())
+        }
+        fn each<'a>(
+            key: &str,
+            span: Range<usize>,
+            values: impl Iterator<Item = &'a mut String>,
+            locations: &Locations,
+        ) -> Result<(), KeyError> {
+            for value in values {
+                *value = locations.expand(value).map_err(|e| KeyError {
+                    span: span.clone(),
+                    message: format!("client.{key}: {e}"),
+                })?;
+            }
+            Ok(())
+        }
+        for (key, value) in [
+            ("binary", &mut self.binary),
+            ("certificate", &mut self.certificate),
+        ] {
+            if let Some(value) = value {
+                one(key, value, locations)?;
+            }
+        }
+        for (key, list) in [
+            ("args", &mut self.args),
+            ("argv", &mut self.argv),
+            ("requires", &mut self.requires),
+        ] {
+            if let Some(list) = list {
+                let span = list.span();
+                each(key, span, list.get_mut().iter_mut(), locations)?;
+            }
+        }
+        for (key, map) in [
+            ("env", &mut self.env),
+            ("credentials", &mut self.credentials),
+        ] {
+            if let Some(map) = map {
+                let span = map.span();
+                each(key, span, map.get_mut().values_mut(), locations)?;
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn env(&self) -> BTreeMap<String, String> {

@@ -1,5 +1,5 @@
 //! Scenario files: one behaviour each, in TOML. Unknown keys are errors; every error names the
-//! file, the line and the key.
+//! file, the line and the key. What a scenario expects is `expect`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -9,9 +9,12 @@ use mock_gandi::Seed;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::client::{ClientKind, ClientTable};
+use crate::client::{ClientKind, ClientTable, Locations};
 use crate::issuance::IssuanceRequest;
 use crate::sandbox::Network;
+
+mod expect;
+pub use expect::{DnsAnswer, DnsExpect, Expect, Expectation, Outcome};
 
 /// Default bound on one scenario's client run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,143 +46,6 @@ struct RawExpect {
     no_calls: Vec<String>,
     #[serde(default)]
     dns: Vec<DnsExpect>,
-}
-
-/// What the scenario must observe.
-#[derive(Debug, Clone)]
-pub struct Expect {
-    pub outcome: Outcome,
-    /// Fragments that must all appear in what the client printed (a program: stdout and stderr;
-    /// `builtin`: its error text).
-    pub error_contains: Vec<String>,
-    /// Fragments each of which must match at least one API call line (see
-    /// [`crate::transcript::call_line`]), e.g. `"domain.zone.clone -> ok"` or
-    /// `"PUT /v5/livedns/domains/stubber.chat/records/_acme-challenge/TXT -> 201"`.
-    pub calls: Vec<String>,
-    /// Fragments that no API call line may match.
-    pub no_calls: Vec<String>,
-    /// What DNS must answer once the client has finished.
-    pub dns: Vec<DnsExpect>,
-}
-
-impl Expect {
-    /// Every expectation, in file order: the outcome, then each fragment, call, forbidden call
-    /// and DNS question.
-    pub fn all(&self) -> Vec<Expectation> {
-        let mut all = vec![Expectation::Outcome];
-        all.extend((0..self.error_contains.len()).map(Expectation::ErrorContains));
-        all.extend((0..self.calls.len()).map(Expectation::Call));
-        all.extend((0..self.no_calls.len()).map(Expectation::NoCall));
-        all.extend((0..self.dns.len()).map(Expectation::Dns));
-        all
-    }
-}
-
-/// One expectation of a scenario, named as its file writes it: `outcome`,
-/// `error_contains[1]`, `calls[0]`, `no_calls[0]`, `expect.dns[0]` (counted from 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Expectation {
-    Outcome,
-    ErrorContains(usize),
-    Call(usize),
-    NoCall(usize),
-    Dns(usize),
-}
-
-impl fmt::Display for Expectation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expectation::Outcome => f.write_str("outcome"),
-            Expectation::ErrorContains(i) => write!(f, "error_contains[{i}]"),
-            Expectation::Call(i) => write!(f, "calls[{i}]"),
-            Expectation::NoCall(i) => write!(f, "no_calls[{i}]"),
-            Expectation::Dns(i) => write!(f, "expect.dns[{i}]"),
-        }
-    }
-}
-
-/// `issued`, `failure` or `success`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// The client succeeded and the certificate checks out.
-    Issued,
-    /// The client failed (a program: a non-zero exit).
-    Failure,
-    /// The client succeeded; no certificate is checked (a program that only manages DNS).
-    Success,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Issued => "issued",
-            Outcome::Failure => "failure",
-            Outcome::Success => "success",
-        })
-    }
-}
-
-/// A DNS question and what it must answer: exactly these values (`values = []`: none), or this
-/// many values, whatever they are (`count`, for random challenge tokens). A challenge name
-/// listed here is judged by this expectation, not by the "no record left" check of `issued`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "RawDnsExpect")]
-pub struct DnsExpect {
-    pub name: String,
-    pub rtype: String,
-    pub answer: DnsAnswer,
-}
-
-/// What a [`DnsExpect`] requires.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DnsAnswer {
-    Values(Vec<String>),
-    Count(usize),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDnsExpect {
-    name: String,
-    #[serde(rename = "type", default = "txt")]
-    rtype: String,
-    values: Option<Vec<String>>,
-    count: Option<usize>,
-}
-
-impl TryFrom<RawDnsExpect> for DnsExpect {
-    type Error = String;
-    fn try_from(raw: RawDnsExpect) -> Result<Self, String> {
-        let answer = match (raw.values, raw.count) {
-            (Some(values), None) => DnsAnswer::Values(values),
-            (None, Some(count)) => DnsAnswer::Count(count),
-            _ => {
-                return Err(
-                    "expect.dns: give either `values` (exactly these) or `count` (this many)"
-                        .into(),
-                );
-            }
-        };
-        Ok(DnsExpect {
-            name: raw.name,
-            rtype: raw.rtype,
-            answer,
-        })
-    }
-}
-
-impl DnsExpect {
-    /// Whether this expectation is about `fqdn` (with or without its final dot).
-    pub fn is_about(&self, fqdn: &str) -> bool {
-        self.name
-            .trim_end_matches('.')
-            .eq_ignore_ascii_case(fqdn.trim_end_matches('.'))
-    }
-}
-
-fn txt() -> String {
-    "TXT".to_string()
 }
 
 /// A scenario, read and checked.
@@ -256,9 +122,17 @@ impl Scenario {
             )
         })?;
 
+        let mut raw = raw;
+        let locations = Locations::of_file(path);
+        raw.client
+            .expand_locations(&locations)
+            .map_err(|e| err(at(e.span.clone()), e.message))?;
         let mut client =
             ClientKind::from_table(&raw.client).map_err(|e| err(at(e.span.clone()), e.message))?;
-        client.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        client.resolve_paths(
+            path.parent().unwrap_or(Path::new(".")),
+            locations.venv_bin().as_deref(),
+        );
         let outcome_line = raw.expect.outcome.span();
         match raw.expect.outcome.get_ref() {
             Outcome::Issued if !client.can_issue() => {
@@ -561,6 +435,42 @@ error_contains = ["(500037)"]
         assert_eq!(e.line, Some(9), "{e}");
         assert!(
             e.message.contains("unknown placeholder `{dns_hots}`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn repo_and_venv_are_replaced_when_the_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        let path = dir.path().join("scenarios/x.toml");
+        let text = with_client(
+            "kind = \"command\"\ndomains = [\"stubber.chat\"]\nargv = [\"{repo}/run\", \"{dns}\", \"{{repo}}\"]",
+            "success",
+        );
+        let s = Scenario::parse(&path, &text).unwrap();
+        let ClientKind::Command(c) = &s.request.client else {
+            panic!("{:?}", s.request.client)
+        };
+        let repo = dir.path().display();
+        assert_eq!(
+            c.argv,
+            [format!("{repo}/run"), "{dns}".into(), "{{repo}}".into()]
+        );
+    }
+
+    #[test]
+    fn a_repository_that_cannot_be_found_is_refused_at_its_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = with_client(
+            "kind = \"command\"\ndomains = [\"stubber.chat\"]\nargv = [\"sh\"]\nenv = { TOOL = \"{repo}/tool\" }",
+            "success",
+        );
+        let e = Scenario::parse(&dir.path().join("x.toml"), &text).unwrap_err();
+        assert_eq!(e.line, Some(10), "{e}");
+        assert!(
+            e.message
+                .starts_with("client.env: `{repo}`: no folder above"),
             "{e}"
         );
     }
