@@ -527,7 +527,7 @@ fn seed_fixes(s: &Scenario, base: &Table) -> Vec<(String, Edit)> {
                 }),
             ),
         ));
-        for key in ["account", "organization"] {
+        for key in ["account", "organization", "nameservers"] {
             if d.contains_key(key) {
                 out.push((
                     format!("domain #{} without its `{key}`", i + 1),

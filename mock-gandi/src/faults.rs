@@ -67,6 +67,8 @@ where
         Some(FaultApi::V4)
     } else if path.starts_with("/v5/livedns") || path.starts_with("/api/v5") {
         Some(FaultApi::Livedns)
+    } else if crate::domain_api::serves(path) {
+        Some(FaultApi::Domain)
     } else {
         None
     };
@@ -224,7 +226,10 @@ fn answer(answer: &FaultAnswer, method: &str) -> Response {
 }
 
 fn is_gandi_api(path: &str) -> bool {
-    path.starts_with("/xmlrpc") || path.starts_with("/v5/livedns") || path.starts_with("/api/v5")
+    path.starts_with("/xmlrpc")
+        || path.starts_with("/v5/livedns")
+        || path.starts_with("/api/v5")
+        || crate::domain_api::serves(path)
 }
 
 fn set_retry_after(response: &mut Response, seconds: u64) {

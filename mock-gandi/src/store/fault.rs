@@ -14,6 +14,8 @@ pub enum FaultApi {
     V4,
     /// LiveDNS, either host (`/v5/livedns`, `/api/v5`).
     Livedns,
+    /// The Domain and Organization APIs (`/v5/domain`, `/v5/organization`).
+    Domain,
 }
 
 /// Which of the matching requests a rule answers (counted from 1, per rule).
@@ -328,10 +330,10 @@ impl TryFrom<RawFault> for FaultRule {
             answer,
             FaultAnswer::XmlRpcFault { .. } | FaultAnswer::XmlRpcResult(_)
         );
-        if v4_answer && raw.api == Some(FaultApi::Livedns) {
+        if v4_answer && raw.api.is_some_and(|a| a != FaultApi::V4) {
             return Err(Invalid::new("api", "an XML-RPC answer is for the v4 API"));
         }
-        if raw.xmlrpc_method.is_some() && raw.api == Some(FaultApi::Livedns) {
+        if raw.xmlrpc_method.is_some() && raw.api.is_some_and(|a| a != FaultApi::V4) {
             return Err(Invalid::new(
                 "xmlrpc_method",
                 "LiveDNS requests have no XML-RPC method",
