@@ -248,19 +248,19 @@ fn put_zone(cx: &Cx, fqdn: &Fqdn, bytes: &[u8]) -> Result<Response, ApiError> {
     let items = validated(bytes, |f| {
         f.items(|item| read_full_rrset(item, fqdn, false))
     })?;
-    cx.app.store.write(|s| {
-        access(s, cx, fqdn, Need::Write)?;
-        s.replace_zone(fqdn, &items).map_err(ApiError::from)
-    })?;
-    Ok(created(None))
+    replace_zone(cx, fqdn, &items)
 }
 
 /// `PUT .../records` with a zone file: the zone replaced by what the text holds.
 fn put_zone_text(cx: &Cx, fqdn: &Fqdn, bytes: &[u8]) -> Result<Response, ApiError> {
-    let items = zone_text::parse(bytes, fqdn)?;
+    replace_zone(cx, fqdn, &zone_text::parse(bytes, fqdn)?)
+}
+
+/// The whole zone replaced by `items` (all or nothing).
+fn replace_zone(cx: &Cx, fqdn: &Fqdn, items: &[FullRrset]) -> Result<Response, ApiError> {
     cx.app.store.write(|s| {
         access(s, cx, fqdn, Need::Write)?;
-        s.replace_zone(fqdn, &items).map_err(ApiError::from)
+        s.replace_zone(fqdn, items).map_err(ApiError::from)
     })?;
     Ok(created(None))
 }

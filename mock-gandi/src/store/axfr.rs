@@ -18,6 +18,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use super::StoreError;
+use super::cow_list::CowList;
 use super::domains::organization_uuid;
 use super::state::State;
 use super::types::Fqdn;
@@ -72,9 +73,9 @@ impl TsigKeys {
 /// Who may transfer one domain: its slaves' addresses and the TSIG keys associated with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Transfer {
-    pub slaves: Arc<Vec<IpAddr>>,
+    pub slaves: CowList<IpAddr>,
     /// Ids of the account's TSIG keys, in the order they were associated.
-    pub tsig: Arc<Vec<String>>,
+    pub tsig: CowList<String>,
 }
 
 impl Serialize for Transfer {
@@ -134,7 +135,7 @@ impl State {
         let ip = ip.to_canonical();
         let transfer = &mut self.livedns_domain_mut(fqdn)?.transfer;
         if !transfer.slaves.contains(&ip) {
-            Arc::make_mut(&mut transfer.slaves).push(ip);
+            transfer.slaves.make_mut().push(ip);
         }
         Ok(())
     }
@@ -146,7 +147,7 @@ impl State {
             return Ok(false);
         }
         let transfer = &mut self.livedns_domain_mut(fqdn)?.transfer;
-        Arc::make_mut(&mut transfer.slaves).retain(|s| *s != ip);
+        transfer.slaves.make_mut().retain(|s| *s != ip);
         Ok(true)
     }
 
@@ -154,7 +155,7 @@ impl State {
     pub fn associate_tsig(&mut self, fqdn: &Fqdn, id: &str) -> Result<(), StoreError> {
         let transfer = &mut self.livedns_domain_mut(fqdn)?.transfer;
         if !transfer.tsig.iter().any(|t| t == id) {
-            Arc::make_mut(&mut transfer.tsig).push(id.to_string());
+            transfer.tsig.make_mut().push(id.to_string());
         }
         Ok(())
     }
@@ -165,7 +166,7 @@ impl State {
             return Ok(false);
         }
         let transfer = &mut self.livedns_domain_mut(fqdn)?.transfer;
-        Arc::make_mut(&mut transfer.tsig).retain(|t| t != id);
+        transfer.tsig.make_mut().retain(|t| t != id);
         Ok(true)
     }
 }

@@ -8,8 +8,6 @@
 //! the reference says "no longer active"). The private half is generated and dropped: the mock
 //! does not sign (see the DNS module).
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ring::rand::SystemRandom;
@@ -17,6 +15,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde::Serialize;
 
 use super::StoreError;
+use super::cow_list::CowList;
 use super::domains::organization_uuid;
 use super::state::State;
 use super::types::Fqdn;
@@ -125,7 +124,7 @@ fn new_public_key() -> Option<Vec<u8>> {
 /// A domain's DNSSEC keys, oldest first, shared between states until one changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DnssecKeys {
-    list: Arc<Vec<DnssecKey>>,
+    list: CowList<DnssecKey>,
     /// Keys ever created for the domain: each id is made from the domain and this number.
     created: u64,
 }
@@ -152,7 +151,7 @@ impl DnssecKeys {
         if self.get(id).is_none() {
             return false;
         }
-        for key in Arc::make_mut(&mut self.list) {
+        for key in self.list.make_mut() {
             if key.id == id {
                 key.deleted = deleted;
             }
@@ -196,7 +195,7 @@ impl State {
         let keys = &mut self.livedns_domain_mut(fqdn)?.keys;
         keys.created += 1;
         let id = organization_uuid(&format!("dnssec key {fqdn} {}", keys.created));
-        Arc::make_mut(&mut keys.list).push(DnssecKey {
+        keys.list.make_mut().push(DnssecKey {
             id: id.clone(),
             flags,
             deleted: false,

@@ -6,6 +6,7 @@
 
 mod access;
 mod axfr;
+mod cow_list;
 mod dns_fault;
 mod domains;
 mod fault;

@@ -9,12 +9,11 @@
 //! so that writing one back undoes the change (inferred: the reference says only that they are
 //! "automatically created after a zone change").
 
-use std::sync::Arc;
-
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::StoreError;
+use super::cow_list::CowList;
 use super::domains::organization_uuid;
 use super::rrsets::RrSets;
 use super::state::{Domain, State};
@@ -38,7 +37,7 @@ pub struct Snapshot {
 /// A domain's snapshots, oldest first, shared between states until one is taken or removed.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshots {
-    list: Arc<Vec<Snapshot>>,
+    list: CowList<Snapshot>,
     /// Snapshots ever taken of the domain: each id is made from the domain and this number.
     taken: u64,
 }
@@ -80,7 +79,7 @@ impl Snapshots {
                 .count();
             format!("{today} {}", same_day + 1)
         });
-        let list = Arc::make_mut(&mut self.list);
+        let list = self.list.make_mut();
         list.push(Snapshot {
             id: id.clone(),
             name,
@@ -138,7 +137,7 @@ impl State {
     /// Renames a snapshot (`PATCH /snapshots/{id}`).
     pub fn rename_snapshot(&mut self, fqdn: &Fqdn, id: &str, name: &str) -> Result<(), StoreError> {
         let domain = self.livedns_domain_mut(fqdn)?;
-        let list = Arc::make_mut(&mut domain.snapshots.list);
+        let list = domain.snapshots.list.make_mut();
         let snapshot = list
             .iter_mut()
             .find(|s| s.id == id)
@@ -153,7 +152,7 @@ impl State {
         if domain.snapshots.get(id).is_none() {
             return Err(StoreError::SnapshotNotFound(id.to_string()));
         }
-        Arc::make_mut(&mut domain.snapshots.list).retain(|s| s.id != id);
+        domain.snapshots.list.make_mut().retain(|s| s.id != id);
         Ok(())
     }
 
