@@ -7,8 +7,6 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use crate::runner::ScenarioReport;
-
 /// Lines of the client's output shown under a FAIL line, at most.
 pub const CONTEXT_LINES: usize = 40;
 
@@ -161,14 +159,22 @@ impl ReportPaths {
     }
 }
 
+/// What a FAIL line shows of one scenario's report (its fields, so that this module stands
+/// below the runner that uses its text functions).
+#[derive(Debug, Clone, Copy)]
+pub struct Failed<'a> {
+    /// Why it failed, one reason a line.
+    pub failures: &'a [String],
+    /// The expectation each reason is about, in the same order.
+    pub unmet: &'a [String],
+    /// What the client printed.
+    pub output: &'a str,
+}
+
 /// The lines under a FAIL line (each to be indented by the caller): the unmet expectations,
 /// the closest line to each missing fragment (`fragments`: the `error_contains` of the
 /// scenario), then a bounded excerpt of the client's output and where the whole of it is.
-pub fn console(
-    report: &ScenarioReport,
-    fragments: &[String],
-    reports: &ReportPaths,
-) -> Vec<String> {
+pub fn console(report: Failed<'_>, fragments: &[String], reports: &ReportPaths) -> Vec<String> {
     let mut out = Vec::new();
     let mut around = None;
     for (i, why) in report.failures.iter().enumerate() {
@@ -189,7 +195,7 @@ pub fn console(
             .and_then(|n| n.strip_suffix(']'))
             .and_then(|n| n.parse::<usize>().ok())
             .and_then(|n| fragments.get(n));
-        if let Some(found) = fragment.and_then(|f| closest(&report.output, f).map(|c| (f, c))) {
+        if let Some(found) = fragment.and_then(|f| closest(report.output, f).map(|c| (f, c))) {
             let (fragment, closest) = found;
             let [line, mark] = marked(&closest, fragment);
             let number = format!("{}", closest.index + 1);
@@ -200,7 +206,7 @@ pub fn console(
     }
     if !report.output.is_empty() {
         let total = report.output.lines().count();
-        let (first, lines) = context(&report.output, around);
+        let (first, lines) = context(report.output, around);
         let last = first + lines.len().saturating_sub(1);
         let whole = if lines.len() < total {
             format!(

@@ -539,7 +539,12 @@ impl Progress {
         // A failing program's own words are what its user reads first: the line closest to
         // each missing fragment and a bounded excerpt (the reports keep the whole output).
         if !report.passed {
-            for line in failure::console(report, fragments, &self.reports) {
+            let failed = failure::Failed {
+                failures: &report.failures,
+                unmet: &report.unmet,
+                output: &report.output,
+            };
+            for line in failure::console(failed, fragments, &self.reports) {
                 let _ = writeln!(out, "     {line}");
             }
         }

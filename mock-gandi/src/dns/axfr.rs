@@ -21,12 +21,9 @@ use std::net::IpAddr;
 
 use super::lookup::{self, Rcode};
 use super::tsig::{self, BADKEY, BADSIG, BADTIME, Signed, Signer};
-use super::wire::{self, Summary};
+use super::wire::{self, AXFR, Summary};
 use crate::store::types::Fqdn;
 use crate::store::{TsigKey, ZoneStore};
-
-/// The AXFR question type.
-pub(super) const AXFR: u16 = 252;
 
 /// What a transfer request is answered with.
 pub(super) struct Answer {

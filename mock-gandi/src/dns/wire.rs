@@ -13,6 +13,9 @@ use super::lookup::{self, Data, Label, Rcode, Rr, code};
 use crate::store::ZoneStore;
 use crate::store::types::Fqdn;
 
+/// The AXFR question type (answered over TCP by `axfr`, refused over UDP here).
+pub(super) const AXFR: u16 = 252;
+
 /// The EDNS payload size this server advertises and never exceeds over UDP: the DNS flag day
 /// 2020 value, which avoids IP fragmentation on any path.
 pub(super) const EDNS_PAYLOAD: u16 = 1232;
@@ -206,7 +209,7 @@ pub(super) fn respond(store: &ZoneStore, packet: &[u8], transport: Transport) ->
     let qtype = u16::from(query.query_type);
     // AXFR is answered over TCP only, before this (`axfr`); over UDP it is refused
     // (RFC 5936 §4.2: AXFR is a TCP-only exchange).
-    if qtype == super::axfr::AXFR {
+    if qtype == AXFR {
         return Some(error(&header, Some(query), edns, Rcode::Refused, transport));
     }
     // Incremental transfers (and the obsolete MAILA/MAILB) are not offered.

@@ -11,8 +11,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
+use super::context::{Cx, access, json, message, no_content, to_json, with_header, zone};
 use super::error::ApiError;
-use super::handlers::{Cx, access, json, message, no_content, to_json, with_header, zone};
 use super::paths::{Target, percent_decode};
 use crate::store::{Fqdn, Need, TsigKey};
 

@@ -5,9 +5,9 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
+use super::context::{Cx, access, json, message, to_json, with_header, zone};
 use super::error::ApiError;
-use super::extract::{Fields, json_object};
-use super::handlers::{Cx, access, json, message, to_json, with_header, zone};
+use super::extract::{Fields, RRTYPES, json_object};
 use super::paths::{Target, path_fqdn};
 use crate::store::{Fqdn, NAMESERVERS, Need, RecordType, RelName};
 
@@ -16,36 +16,6 @@ const DOMAIN_CREATED: &str = r#"{"message": "Domain Created"}"#;
 /// What `PATCH /domains/{fqdn}` answers (inferred: the reference gives a `{message}` body
 /// without its text; the words follow the record writes' "DNS Record Created").
 const DOMAIN_UPDATED: &str = r#"{"message": "Domain updated"}"#;
-
-/// The record types `GET /dns/rrtypes` lists: the enum of Gandi's reference (every record
-/// type its record endpoints take), in its order.
-pub(super) const RRTYPES: [&str; 25] = [
-    "A",
-    "AAAA",
-    "ALIAS",
-    "CAA",
-    "CDS",
-    "CNAME",
-    "DNAME",
-    "DS",
-    "HTTPS",
-    "KEY",
-    "LOC",
-    "MX",
-    "NAPTR",
-    "NS",
-    "OPENPGPKEY",
-    "PTR",
-    "RP",
-    "SOA",
-    "SPF",
-    "SRV",
-    "SSHFP",
-    "SVCB",
-    "TLSA",
-    "TXT",
-    "WKS",
-];
 
 pub(super) fn answer(cx: &Cx, target: Target, bytes: &[u8]) -> Result<Response, ApiError> {
     match (target, &cx.method) {

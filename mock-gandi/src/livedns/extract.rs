@@ -10,6 +10,36 @@ use super::paths::{percent_decode, relative_name};
 use crate::store::types::{check_ttl, normalize_value};
 use crate::store::{DEFAULT_TTL, Fqdn, Invalid, RecordType, RelName, normalize_values};
 
+/// The record types `GET /dns/rrtypes` lists: the enum of Gandi's reference (every record
+/// type its record endpoints take), in its order.
+pub(crate) const RRTYPES: [&str; 25] = [
+    "A",
+    "AAAA",
+    "ALIAS",
+    "CAA",
+    "CDS",
+    "CNAME",
+    "DNAME",
+    "DS",
+    "HTTPS",
+    "KEY",
+    "LOC",
+    "MX",
+    "NAPTR",
+    "NS",
+    "OPENPGPKEY",
+    "PTR",
+    "RP",
+    "SOA",
+    "SPF",
+    "SRV",
+    "SSHFP",
+    "SVCB",
+    "TLSA",
+    "TXT",
+    "WKS",
+];
+
 /// The query parameters the API reads.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ListQuery {
@@ -51,10 +81,10 @@ impl ListQuery {
                 "sharing_id" => out.sharing_id = Some(value.into_owned()),
                 "page" => out.page = positive(&key, &value, &mut errors),
                 "per_page" => out.per_page = positive(&key, &value, &mut errors),
-                "rrset_type" if super::domains::RRTYPES.contains(&value.as_ref()) => {
+                "rrset_type" if RRTYPES.contains(&value.as_ref()) => {
                     out.rrset_type = Some(value.into_owned());
                 }
-                "rrset_type" => errors.push(one_of(&key, &value, &super::domains::RRTYPES)),
+                "rrset_type" => errors.push(one_of(&key, &value, &RRTYPES)),
                 "rrset_name" => out.rrset_name = Some(value.into_owned()),
                 "sort_by" => out.sort_by = Some(value.into_owned()),
                 "automatic" => match value.as_ref() {

@@ -8,9 +8,9 @@ use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::context::{Cx, access, json, message, no_content, to_json, zone};
 use super::error::{ApiError, FieldError};
 use super::extract::json_object;
-use super::handlers::{Cx, access, json, message, no_content, to_json, zone};
 use super::paths::Target;
 use crate::store::{
     DNSSEC_ALGORITHM, DNSSEC_ALGORITHM_NAME, DNSSEC_FLAGS, DnssecKey, Fqdn, KeyError, Need,

@@ -9,6 +9,7 @@
 
 pub(crate) mod auth;
 mod axfr;
+mod context;
 mod domains;
 pub(crate) mod error;
 mod extract;

@@ -8,9 +8,9 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
+use super::context::{Cx, access, created, json, no_content, to_json, with_header, zone};
 use super::error::ApiError;
 use super::extract::{Fields, json_object, one_of, plain_rrset_body, stored_form};
-use super::handlers::{Cx, access, created, json, no_content, to_json, with_header, zone};
 use super::paths::{Target, path_name, path_type};
 use super::zone_text;
 use crate::store::{Fqdn, Need, RecordType, RelName, RrSet, StoreError, apex_rule};

@@ -6,9 +6,9 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
+use super::context::{Cx, access, json, message, to_json, with_header, zone};
 use super::error::{ApiError, FieldError};
 use super::extract::{Fields, json_object};
-use super::handlers::{Cx, access, json, message, to_json, with_header, zone};
 use super::paths::Target;
 use super::zone_text;
 use crate::store::{Fqdn, Need, RrSet, Snapshot};
@@ -196,5 +196,5 @@ fn delete(cx: &Cx, fqdn: &Fqdn, id: &str) -> Result<Response, ApiError> {
         access(s, cx, fqdn, Need::Write)?;
         s.delete_snapshot(fqdn, id).map_err(ApiError::from)
     })?;
-    Ok(super::handlers::no_content())
+    Ok(super::context::no_content())
 }
