@@ -236,12 +236,24 @@ fn validated_body<T>(
 
 fn post_records(cx: &Cx, fqdn: &Fqdn, bytes: &[u8]) -> Result<Response, ApiError> {
     let (name, rtype, ttl, values) = validated(bytes, |f| read_full_rrset(f, fqdn, true))?;
+    create(cx, fqdn, &name, rtype, ttl, &values)
+}
+
+/// Creates one rrset (409 if it exists): every `POST` of one rrset ends here.
+fn create(
+    cx: &Cx,
+    fqdn: &Fqdn,
+    name: &RelName,
+    rtype: RecordType,
+    ttl: Option<u32>,
+    values: &[String],
+) -> Result<Response, ApiError> {
     cx.app.store.write(|s| {
         access(s, cx, fqdn, Need::Write)?;
-        s.create_rrset(fqdn, &name, rtype, ttl, &values)
+        s.create_rrset(fqdn, name, rtype, ttl, values)
             .map_err(ApiError::from)
     })?;
-    Ok(created(Some(cx.base.rrset(fqdn, &name, rtype))))
+    Ok(created(Some(cx.base.rrset(fqdn, name, rtype))))
 }
 
 fn put_zone(cx: &Cx, fqdn: &Fqdn, bytes: &[u8]) -> Result<Response, ApiError> {
@@ -328,12 +340,7 @@ fn post_name(cx: &Cx, fqdn: &Fqdn, name: &RelName, bytes: &[u8]) -> Result<Respo
         let values = f.values(rtype, true);
         Some((rtype?, ttl?, values?))
     })?;
-    cx.app.store.write(|s| {
-        access(s, cx, fqdn, Need::Write)?;
-        s.create_rrset(fqdn, name, rtype, ttl, &values)
-            .map_err(ApiError::from)
-    })?;
-    Ok(created(Some(cx.base.rrset(fqdn, name, rtype))))
+    create(cx, fqdn, name, rtype, ttl, &values)
 }
 
 fn put_name(cx: &Cx, fqdn: &Fqdn, name: &RelName, bytes: &[u8]) -> Result<Response, ApiError> {
@@ -391,12 +398,7 @@ fn post_rrset(
         let values = f.values(Some(rtype), true);
         Some((ttl?, values?))
     })?;
-    cx.app.store.write(|s| {
-        access(s, cx, fqdn, Need::Write)?;
-        s.create_rrset(fqdn, name, rtype, ttl, &values)
-            .map_err(ApiError::from)
-    })?;
-    Ok(created(Some(cx.base.rrset(fqdn, name, rtype))))
+    create(cx, fqdn, name, rtype, ttl, &values)
 }
 
 fn put_rrset(
