@@ -15,15 +15,14 @@ mod organization;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::journal::Note;
-use crate::livedns::Generation;
 use crate::livedns::auth::authenticate;
 use crate::livedns::error::ApiError;
+use crate::livedns::{Generation, json, to_json};
 use crate::state::{AppState, Proxied, path_is_below, request_host};
 use crate::store::Credential;
 
@@ -104,22 +103,6 @@ fn handle(
 /// `{"message": ...}` with Python's spacing, as the backend writes it.
 fn message(status: StatusCode, text: &str) -> Response {
     json(status, format!(r#"{{"message": {}}}"#, to_json(&text)))
-}
-
-fn json(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
-fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).expect("plain values serialize")
 }
 
 /// The method is not one the resource answers.

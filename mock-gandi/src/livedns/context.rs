@@ -47,7 +47,7 @@ pub(super) fn access<'s>(
         })
 }
 
-pub(super) fn json(status: StatusCode, body: String) -> Response {
+pub(crate) fn json(status: StatusCode, body: String) -> Response {
     (
         status,
         [(
@@ -70,7 +70,7 @@ pub(super) fn with_header(
     response
 }
 
-pub(super) fn to_json<T: Serialize>(value: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain structs serialize")
 }
 

@@ -20,6 +20,8 @@ mod records;
 mod snapshots;
 mod zone_text;
 
+/// The JSON answer every Gandi v5 API gives (the Domain and Organization APIs use it too).
+pub(crate) use context::{json, to_json};
 /// Answers a request below one of the API's roots ([`ROOTS`]) of the API [`generation_of`]
 /// named.
 pub(crate) use handlers::dispatch;
