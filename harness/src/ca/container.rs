@@ -20,9 +20,20 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::{
     CONFIG_FILE, CaBackend, CaError, CaFuture, CaKind, CaOptions, DEFAULT_PEBBLE_IMAGE,
-    LOCAL_PEBBLE_IMAGE, PEBBLE_ENVIRONMENT, PEBBLE_IMAGE_ENV, PROBE_INTERVAL, PebbleRun,
-    retry_port_races,
+    PEBBLE_ENVIRONMENT, PEBBLE_IMAGE_ENV, PROBE_INTERVAL, PebbleRun, retry_port_races,
 };
+
+/// The image `ci/build-pebble-image` builds (and `ci/setup` with it) from the Debian binary:
+/// used when neither [`super::CaOptions::image`] nor [`super::PEBBLE_IMAGE_ENV`] names one
+/// and the default image is not on the engine, so that a machine that cannot pull finds the
+/// image its setup built without a variable.
+pub const LOCAL_PEBBLE_IMAGE: &str = "pebble-local:2.4.0";
+
+/// How to get the container backend, for error messages and skipped tests.
+pub const HOW_TO_GET_PEBBLE_IMAGE: &str = "run a Docker engine that can pull \
+     ghcr.io/letsencrypt/pebble:2.10.1, or build the local image pebble-local:2.4.0 from the \
+     Debian binary with `ci/build-pebble-image` (used when the default image is absent), or \
+     set PEBBLE_IMAGE";
 
 /// Where the configuration and TLS files are copied inside the container.
 const FILES_IN_CONTAINER: &str = "/pebble";

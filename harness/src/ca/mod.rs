@@ -22,7 +22,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use container::PebbleContainer;
+pub use container::{HOW_TO_GET_PEBBLE_IMAGE, LOCAL_PEBBLE_IMAGE, PebbleContainer};
 pub use lanes::{CaLease, CaSource, LaneStats, Lanes};
 pub use process::PebbleProcess;
 
@@ -33,20 +33,9 @@ pub const PEBBLE_IMAGE_ENV: &str = "PEBBLE_IMAGE";
 /// The image used when [`PEBBLE_IMAGE_ENV`] is unset.
 pub const DEFAULT_PEBBLE_IMAGE: &str = "ghcr.io/letsencrypt/pebble:2.10.1";
 
-/// The image `ci/build-pebble-image` builds (and `ci/setup` with it) from the Debian binary:
-/// used when neither [`CaOptions::image`] nor [`PEBBLE_IMAGE_ENV`] names one and the default
-/// image is not on the engine, so that a machine that cannot pull finds the image its setup
-/// built without a variable.
-pub const LOCAL_PEBBLE_IMAGE: &str = "pebble-local:2.4.0";
-
 /// How to get the process backend, for error messages and skipped tests.
 pub const HOW_TO_GET_PEBBLE_BINARY: &str =
     "install it with `apt-get install -y pebble`, or set PEBBLE=/path/to/pebble";
-/// How to get the container backend, for error messages and skipped tests.
-pub const HOW_TO_GET_PEBBLE_IMAGE: &str = "run a Docker engine that can pull \
-     ghcr.io/letsencrypt/pebble:2.10.1, or build the local image pebble-local:2.4.0 from the \
-     Debian binary with `ci/build-pebble-image` (used when the default image is absent), or \
-     set PEBBLE_IMAGE";
 
 /// Pebble's environment for every backend. `VA_NOSLEEP` removes the random wait before each
 /// validation; `WFE_NONCEREJECT=0` stops the 5% of rejected nonces; `AUTHZREUSE=0` makes every
