@@ -10,6 +10,7 @@
 //! - `admin`: the `/_mock/...` API, the request and DNS journals.
 //! - [`MockGandi`]: the in-process handle; `mock-gandi serve` is the same thing as a process.
 //! - [`replay`]: recorded real traffic replayed against a fresh mock (`mock-gandi replay`).
+//! - [`require`]: the rule for tests that need something outside the crate (skip or fail).
 //! - `container` (feature `container`): the mock-gandi image as a testcontainers `Image`.
 
 pub mod store;
@@ -27,6 +28,7 @@ pub mod fuzzing;
 pub mod journal;
 mod livedns;
 pub mod replay;
+pub mod require;
 mod server;
 mod state;
 pub mod xmlrpc;
