@@ -93,6 +93,31 @@ const CLIENT_ONLY: &[(&str, &str, &str)] = &[
         "lego's gandi provider itself refuses a second challenge in one zone",
     ),
     (
+        "caddy-libdns-empty-bearer-token",
+        "outcome",
+        "the client sends an empty token: no credential of the seed is ever presented",
+    ),
+    (
+        "ansible-gandi-livedns-ttl-below-300",
+        "outcome",
+        "the client asks for a TTL below Gandi's minimum: refused whatever the seed",
+    ),
+    (
+        "lego-4-30-x-api-key-on-current-host",
+        "outcome",
+        "the client sends its key as X-Api-Key, which api.gandi.net never reads",
+    ),
+    (
+        "octodns-gandi-alias-off-the-apex-sandbox",
+        "outcome",
+        "the client creates an ALIAS away from the apex: refused whatever the seed",
+    ),
+    (
+        "acme-sh-2017-apex-and-wildcard-single-value-put",
+        "outcome",
+        "the client's second single-value PUT replaces the first: no answer keeps both values",
+    ),
+    (
         "no-way-out-of-the-sandbox",
         "outcome",
         "the script fails on the sandbox's closed internet, which is not Gandi",
