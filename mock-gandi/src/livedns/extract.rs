@@ -414,7 +414,12 @@ impl<'a> Fields<'a> {
     /// `rrset_ttl`: absent means the default. Integers and integer strings are taken.
     /// The outer `None` means invalid.
     pub(crate) fn ttl(&mut self) -> Option<Option<u32>> {
-        let Some(value) = self.get("rrset_ttl") else {
+        self.ttl_named("rrset_ttl")
+    }
+
+    /// A TTL in `field`, read and checked as `rrset_ttl` is.
+    pub(crate) fn ttl_named(&mut self, field: &str) -> Option<Option<u32>> {
+        let Some(value) = self.get(field) else {
             return Some(None);
         };
         let number = match value {
@@ -424,7 +429,7 @@ impl<'a> Fields<'a> {
         };
         let Some(number) = number else {
             let text = format!("\"{}\" is not a number", brief(value));
-            self.fail("rrset_ttl", text);
+            self.fail(field, text);
             return None;
         };
         let clamped = u32::try_from(number.max(0)).unwrap_or(u32::MAX);
@@ -444,7 +449,7 @@ impl<'a> Fields<'a> {
         match checked {
             Ok(ttl) => Some(Some(ttl)),
             Err(d) => {
-                self.fail("rrset_ttl", d);
+                self.fail(field, d);
                 None
             }
         }
