@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::context::{Cx, access, json, message, to_json, with_header, zone};
 use super::error::ApiError;
-use super::extract::{Fields, RRTYPES, json_object};
+use super::extract::{Fields, json_object, rrtypes};
 use super::paths::{Target, path_fqdn};
 use super::records::{FullRrset, read_full_rrset};
 use crate::store::{Fqdn, NAMESERVERS, Need, RecordType, RelName};
@@ -26,7 +26,7 @@ pub(super) fn answer(cx: &Cx, target: Target, bytes: &[u8]) -> Result<Response, 
         (Target::Domain(d), &Method::GET) => get_domain(cx, &zone(d)?),
         (Target::Domain(d), _) => patch_domain(cx, &zone(d)?, bytes),
         (Target::Nameservers(d), _) => nameservers(cx, &zone(d)?),
-        _ => Ok(json(StatusCode::OK, to_json(&RRTYPES))),
+        _ => Ok(json(StatusCode::OK, to_json(&rrtypes()))),
     }
 }
 
