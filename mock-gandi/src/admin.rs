@@ -257,10 +257,11 @@ async fn ca_pem(State(app): State<AppState>) -> Response {
     }
 }
 
-/// The OpenAPI description of the LiveDNS routes the mock serves under Gandi's names, written
-/// from Gandi's reference (each operation links its section); `ci/api-conformance` runs
-/// schemathesis against it.
-const OPENAPI: &str = include_str!("../openapi/livedns.json");
+/// The OpenAPI description of the routes the mock serves under Gandi's names (LiveDNS, Domain
+/// and Organization APIs: one host, one authentication, one error catalogue, so one document
+/// with full paths), written from Gandi's references (each operation links its section);
+/// `ci/api-conformance` runs schemathesis against it.
+const OPENAPI: &str = include_str!("../openapi/gandi-v5.json");
 
 async fn openapi() -> Response {
     (

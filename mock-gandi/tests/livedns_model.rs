@@ -161,6 +161,7 @@ async fn text_round_trip(api: &Api, model: &Model, step: usize) -> Result<(), Te
         text.header("content-type"),
         Some("text/plain; charset=utf-8")
     );
+    soa_line_in_place(api, &text.text(), step)?;
     let back = api
         .send(
             "PUT",
@@ -185,6 +186,38 @@ async fn text_round_trip(api: &Api, model: &Model, step: usize) -> Result<(), Te
         model,
         "after the text round trip of step {}",
         step
+    );
+    Ok(())
+}
+
+/// The text holds the zone's SOA once, as the mock's DNS serves it (its serial included),
+/// among the apex's lines where `SOA` sorts (after `@ A`, `@ AAAA`, before `@ TXT` and other
+/// names), as Gandi's text does (gandi.cli's fixture).
+fn soa_line_in_place(api: &Api, text: &str, step: usize) -> Result<(), TestCaseError> {
+    let serial = api
+        .state
+        .store
+        .zone_for(&mock_gandi::store::Fqdn::parse(ZONE).unwrap())
+        .expect("the zone is served")
+        .serial;
+    let lines: Vec<&str> = text.lines().collect();
+    let is_soa = |l: &&str| l.split_whitespace().nth(3) == Some("SOA");
+    let soa: Vec<&str> = lines.iter().copied().filter(is_soa).collect();
+    let expected = format!(
+        "@ 300 IN SOA ns1.mock-gandi.test. hostmaster.mock-gandi.test. {serial} 10800 3600 604800 300"
+    );
+    prop_assert_eq!(soa, vec![expected.as_str()], "the SOA of step {}", step);
+    let at = lines.iter().position(is_soa).unwrap_or_default();
+    let sorts_before_soa = |l: &str| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words[0] == "@" && words[3] < "SOA"
+    };
+    prop_assert!(
+        lines[..at].iter().all(|l| sorts_before_soa(l))
+            && lines[at + 1..].iter().all(|l| !sorts_before_soa(l)),
+        "the SOA out of place after step {}:\n{}",
+        step,
+        text
     );
     Ok(())
 }

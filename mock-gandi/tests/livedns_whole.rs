@@ -127,11 +127,32 @@ fn record_types_nameservers_and_domain_properties_answer_on_both_hosts() {
             .iter()
             .map(|t| t.as_str().unwrap())
             .collect();
-        assert_eq!(types.len(), 25);
-        assert!(
-            types.contains(&"TXT") && types.contains(&"ALIAS"),
-            "{types:?}"
+        // Gandi's list, less the types the mock's writes refuse: what is listed is writable.
+        assert_eq!(
+            types,
+            [
+                "A", "AAAA", "ALIAS", "CAA", "CNAME", "DNAME", "DS", "MX", "NS", "PTR", "SPF",
+                "SRV", "SSHFP", "TLSA", "TXT"
+            ]
         );
+        for (rtype, listed) in types.iter().map(|t| (*t, true)).chain([
+            ("HTTPS", false),
+            ("LOC", false),
+            ("SOA", false),
+        ]) {
+            let (status, body) = host.call(
+                &mock,
+                "PUT",
+                &format!("/domains/stubber.chat/records/typed/{rtype}"),
+                r#"{"rrset_values": ["x"]}"#,
+            );
+            let refused_type = body.contains("is not a valid record type");
+            assert_eq!(
+                (status == 201 || !refused_type, refused_type),
+                (listed, !listed),
+                "{rtype}: {status} {body}"
+            );
+        }
 
         let (status, ns) = host.json(&mock, "GET", "/domains/stubber.chat/nameservers", "");
         assert_eq!(
@@ -415,4 +436,162 @@ fn the_zone_as_text_replaces_and_adds_and_dns_answers_what_it_wrote() {
         names_and_types(&listing),
         ["@/A", "new/A", "_acme-challenge/TXT"]
     );
+}
+
+/// The zone's SOA line as the text shows it, on a host: what DNS serves for the SOA.
+fn soa_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| l.split_whitespace().nth(3) == Some("SOA"))
+        .collect()
+}
+
+#[test]
+fn the_zone_as_text_holds_the_soa_where_gandi_writes_it_and_takes_it_back() {
+    let mock = start();
+    for host in &HOSTS {
+        let records = "/domains/stubber.chat/records";
+        let text_of = |query: &str| {
+            let (status, text) = host.call_with(
+                &mock,
+                "GET",
+                &format!("{records}{query}"),
+                &[("accept", "text/plain")],
+                "",
+            );
+            assert_eq!(status, 200, "{text}");
+            text
+        };
+        let text = text_of("");
+        let serial = mock
+            .store()
+            .zone_for(&mock_gandi::store::Fqdn::parse("stubber.chat").unwrap())
+            .unwrap()
+            .serial;
+        // As gandi.cli's fixture of Gandi's text: the apex's lines, the SOA among them where
+        // its type sorts, then the other names.
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                "@ 300 IN A 192.0.2.10".to_string(),
+                format!(
+                    "@ 300 IN SOA ns1.mock-gandi.test. hostmaster.mock-gandi.test. {serial} 10800 3600 604800 300"
+                ),
+                "www 10800 IN CNAME stubber.chat.".to_string(),
+                "_acme-challenge 10800 IN TXT \"one\"".to_string(),
+            ],
+            "{}",
+            host.base
+        );
+        // The SOA is one of the apex's rrsets for the filters.
+        assert_eq!(soa_lines(&text_of("?rrset_type=SOA")).len(), 1);
+        assert_eq!(soa_lines(&text_of("?rrset_name=%40")).len(), 1);
+        assert!(soa_lines(&text_of("?rrset_type=A")).is_empty());
+        assert!(soa_lines(&text_of("?rrset_name=www")).is_empty());
+        // The text goes back in as it came out, SOA included; the SOA stays the mock's.
+        let (status, body) = host.call_with(
+            &mock,
+            "PUT",
+            records,
+            &[("content-type", "text/plain")],
+            &text,
+        );
+        assert_eq!(status, 201, "{body}");
+        let again = text_of("");
+        assert_eq!(soa_lines(&again).len(), 1, "{again}");
+        assert!(again.contains("@ 300 IN A 192.0.2.10"), "{again}");
+        // An SOA line must be one, at the apex.
+        for (bad, why) in [
+            (
+                "www 300 IN SOA ns1.gandi.net. hostmaster.gandi.net. 1 2 3 4 5\n",
+                "only at the apex",
+            ),
+            (
+                "@ 300 IN SOA ns1.gandi.net. hostmaster.gandi.net. 1 2\n",
+                "mname rname serial",
+            ),
+        ] {
+            let (status, error) = host.call_with(
+                &mock,
+                "PUT",
+                records,
+                &[("content-type", "text/plain")],
+                bad,
+            );
+            assert_eq!(status, 400, "{error}");
+            assert!(error.contains("line 1: ") && error.contains(why), "{error}");
+        }
+    }
+}
+
+#[test]
+fn a_domain_created_with_zone_items_has_its_records_and_bad_items_create_nothing() {
+    let mock = start();
+    for (host, fqdn) in HOSTS.iter().zip(["made.example", "made-old.example"]) {
+        let body = serde_json::json!({
+            "fqdn": fqdn,
+            "zone": {"ttl": 600, "items": [
+                {"rrset_name": "@", "rrset_type": "A", "rrset_values": ["192.0.2.7"]},
+                {"rrset_name": "_acme-challenge", "rrset_type": "TXT", "rrset_ttl": 300,
+                 "rrset_values": ["made"]},
+            ]}
+        });
+        let (status, created) = host.json(&mock, "POST", "/domains", &body.to_string());
+        assert_eq!(status, 201, "{created}");
+        let (_, listing) = host.json(&mock, "GET", &format!("/domains/{fqdn}/records"), "");
+        assert_eq!(names_and_types(&listing), ["@/A", "_acme-challenge/TXT"]);
+        assert_eq!(
+            listing[0]["rrset_ttl"], 600,
+            "zone.ttl for an item without one"
+        );
+        assert_eq!(listing[1]["rrset_ttl"], 300);
+        let (rcode, strings) = txt_over_udp(
+            &mock.dns_addr().to_string(),
+            &format!("_acme-challenge.{fqdn}."),
+        );
+        assert_eq!(
+            (rcode, strings),
+            (ResponseCode::NoError, vec!["made".to_string()])
+        );
+        // No automatic snapshot of the empty zone before its first records.
+        let (_, snapshots) = host.json(&mock, "GET", &format!("/domains/{fqdn}/snapshots"), "");
+        assert_eq!(snapshots, serde_json::json!([]));
+    }
+    let host = &HOSTS[0];
+    let bad = serde_json::json!({
+        "fqdn": "refused.example",
+        "zone": {"items": [
+            {"rrset_name": "www", "rrset_type": "A", "rrset_values": ["toto"]},
+        ]}
+    });
+    let (status, error) = host.json(&mock, "POST", "/domains", &bad.to_string());
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error["errors"][0]["name"], "zone.items", "{error}");
+    let description = error["errors"][0]["description"].as_str().unwrap();
+    assert!(
+        description.starts_with("'toto': must be an IP address (param: {"),
+        "{description}"
+    );
+    let (status, _) = host.json(&mock, "GET", "/domains/refused.example", "");
+    assert_eq!(status, 404, "a refused item creates no domain");
+    // A CNAME beside other data at one name is refused as in a zone replacement; nothing made.
+    let clash = serde_json::json!({
+        "fqdn": "clash.example",
+        "zone": {"items": [
+            {"rrset_name": "www", "rrset_type": "A", "rrset_values": ["192.0.2.1"]},
+            {"rrset_name": "www", "rrset_type": "CNAME", "rrset_values": ["x.example."]},
+        ]}
+    });
+    let (status, error) = host.json(&mock, "POST", "/domains", &clash.to_string());
+    assert_eq!(status, 400, "{error}");
+    let (status, _) = host.json(&mock, "GET", "/domains/clash.example", "");
+    assert_eq!(status, 404);
+    for (zone, name) in [("[]", "zone"), (r#"{"ttl": 60}"#, "zone.ttl")] {
+        let body = format!(r#"{{"fqdn": "z.example", "zone": {zone}}}"#);
+        let (status, error) = host.json(&mock, "POST", "/domains", &body);
+        assert_eq!(
+            (status, error["errors"][0]["name"].as_str()),
+            (400, Some(name)),
+            "{error}"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 pub(super) use super::rdata::{Data, Label, name_text};
 use super::rdata::{caa, character_strings, opaque};
 use crate::store::types::RecordType;
-use crate::store::{RrSet, ZoneView};
+// The SOA's fields are the store's, which the zone text shows too.
+use crate::store::{RrSet, ZoneView, soa};
 
 /// Type codes (RFC 1035 and later) that the lookup itself needs.
 pub(super) mod code {
@@ -31,16 +32,6 @@ pub(super) mod code {
 /// The synthesized name servers. `.test` is reserved (RFC 2606), so these can never be
 /// mistaken for real servers, and a client that tries to resolve them fails at once.
 pub(super) const SYNTH_NS: [&str; 2] = crate::store::NAMESERVERS;
-/// The SOA's responsible mailbox, `hostmaster@mock-gandi.test`.
-const SOA_RNAME: &str = "hostmaster.mock-gandi.test";
-/// SOA timers, Gandi-like; `minimum` is the negative-caching TTL (RFC 2308), kept short so a
-/// test that asks before writing sees the record on its next try.
-const SOA_REFRESH: i32 = 10_800;
-const SOA_RETRY: i32 = 3_600;
-const SOA_EXPIRE: i32 = 604_800;
-const SOA_MINIMUM: u32 = 300;
-/// TTL of the synthesized SOA (equal to its minimum, so negative answers last 300 s).
-const SOA_TTL: u32 = 300;
 /// TTL of the synthesized NS rrset: LiveDNS's default TTL.
 const NS_TTL: u32 = 10_800;
 /// TTL of the DNSKEY rrset (inferred: the TTL of the DS line Gandi shows).
@@ -411,7 +402,7 @@ impl<'a> Zone<'a> {
             return done(vec![Rr {
                 owner: owner.to_vec(),
                 rtype: code::HINFO,
-                ttl: SOA_TTL,
+                ttl: soa::TTL,
                 data: Data::Hinfo("RFC8482".into(), String::new()),
             }]);
         }
@@ -493,15 +484,15 @@ impl<'a> Zone<'a> {
         Rr {
             owner: owner.to_vec(),
             rtype: code::SOA,
-            ttl: SOA_TTL,
+            ttl: soa::TTL,
             data: Data::Soa {
                 mname,
-                rname: split(SOA_RNAME),
+                rname: split(soa::RNAME),
                 serial: self.serial,
-                refresh: SOA_REFRESH,
-                retry: SOA_RETRY,
-                expire: SOA_EXPIRE,
-                minimum: SOA_MINIMUM,
+                refresh: soa::REFRESH,
+                retry: soa::RETRY,
+                expire: soa::EXPIRE,
+                minimum: soa::MINIMUM,
             },
         }
     }

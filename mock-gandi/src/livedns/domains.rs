@@ -4,11 +4,13 @@
 use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
+use serde_json::Value;
 
 use super::context::{Cx, access, json, message, to_json, with_header, zone};
 use super::error::ApiError;
-use super::extract::{Fields, RRTYPES, json_object};
+use super::extract::{Fields, json_object, rrtypes};
 use super::paths::{Target, path_fqdn};
+use super::records::{FullRrset, read_full_rrset};
 use crate::store::{Fqdn, NAMESERVERS, Need, RecordType, RelName};
 
 /// What `POST /domains` answers (gandi-wire.md §4.1 gives it spaced).
@@ -24,7 +26,7 @@ pub(super) fn answer(cx: &Cx, target: Target, bytes: &[u8]) -> Result<Response, 
         (Target::Domain(d), &Method::GET) => get_domain(cx, &zone(d)?),
         (Target::Domain(d), _) => patch_domain(cx, &zone(d)?, bytes),
         (Target::Nameservers(d), _) => nameservers(cx, &zone(d)?),
-        _ => Ok(json(StatusCode::OK, to_json(&RRTYPES))),
+        _ => Ok(json(StatusCode::OK, to_json(&rrtypes()))),
     }
 }
 
@@ -63,6 +65,10 @@ fn list_domains(cx: &Cx) -> Result<Response, ApiError> {
     ))
 }
 
+/// `POST /domains`: `{"fqdn": ..., "zone": {"ttl": ..., "items": [...]}}`. Gandi's reference
+/// creates the domain "with its records" (`zone.items`, rrsets as `PUT .../records` takes
+/// them, checked alike and named `zone.items` in an error); go-gandi sends `zone.ttl`
+/// (`livedns/types.go`), the TTL of the items that give none (inferred).
 fn create_domain(cx: &Cx, bytes: &[u8]) -> Result<Response, ApiError> {
     let map = json_object(bytes)?;
     let mut errors = Vec::new();
@@ -75,18 +81,54 @@ fn create_domain(cx: &Cx, bytes: &[u8]) -> Result<Response, ApiError> {
         Some(Err(i)) => return Err(ApiError::invalid("body", "fqdn", i.description)),
         _ => return Err(ApiError::Validation(errors)),
     };
+    let items = zone_items(map.get("zone"), &fqdn)?;
     if !cx.cred.write {
         return Err(ApiError::Forbidden);
     }
     let organization = cx.cred.organization.clone();
     cx.app
         .store
-        .write(|s| s.create_domain(&fqdn, organization))?;
+        .write(|s| s.create_domain(&fqdn, organization, &items))?;
     Ok(with_header(
         json(StatusCode::CREATED, DOMAIN_CREATED.to_string()),
         header::LOCATION,
         &cx.base.domain(&fqdn),
     ))
+}
+
+/// The rrsets `zone` gives a new domain, each without a TTL given `zone.ttl`.
+fn zone_items(zone: Option<&Value>, fqdn: &Fqdn) -> Result<Vec<FullRrset>, ApiError> {
+    let map = match zone {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(map)) => map,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "body",
+                "zone",
+                format!("\"{other}\" is not a mapping type"),
+            ));
+        }
+    };
+    let mut errors = Vec::new();
+    let read = {
+        let mut f = Fields::new(map, "zone.".to_string(), &mut errors);
+        let ttl = f.ttl_named("ttl");
+        let items = if map.contains_key("items") {
+            f.items(|item| read_full_rrset(item, fqdn, false))
+        } else {
+            Some(Vec::new())
+        };
+        ttl.zip(items)
+    };
+    match read {
+        Some((ttl, mut items)) if errors.is_empty() => {
+            for item in &mut items {
+                item.2 = item.2.or(ttl);
+            }
+            Ok(items)
+        }
+        _ => Err(ApiError::Validation(errors)),
+    }
 }
 
 /// `GET /domains/{fqdn}`: compact, in the recorded key order.

@@ -10,9 +10,11 @@ use super::paths::{percent_decode, relative_name};
 use crate::store::types::{check_ttl, normalize_value};
 use crate::store::{DEFAULT_TTL, Fqdn, Invalid, RecordType, RelName, normalize_values};
 
-/// The record types `GET /dns/rrtypes` lists: the enum of Gandi's reference (every record
-/// type its record endpoints take), in its order.
-pub(crate) const RRTYPES: [&str; 25] = [
+/// The record types of Gandi's reference: the `rrset_type` enum of its record endpoints and
+/// of `GET /dns/rrtypes`, in its order (`https://api.gandi.net/docs/livedns/`). A listing's
+/// `?rrset_type=` takes any of them; `GET /dns/rrtypes` lists those of them the mock's store
+/// takes ([`rrtypes`]).
+pub(crate) const GANDI_RRTYPES: [&str; 25] = [
     "A",
     "AAAA",
     "ALIAS",
@@ -39,6 +41,17 @@ pub(crate) const RRTYPES: [&str; 25] = [
     "TXT",
     "WKS",
 ];
+
+/// What `GET /dns/rrtypes` answers: the types of Gandi's list that the mock takes in a write
+/// (all but CDS, HTTPS, KEY, LOC, NAPTR, OPENPGPKEY, RP, SOA, SVCB, WKS, which a write refuses
+/// with `'X' is not a valid record type`), in the list's order, so that a tool that asks
+/// before a typed command learns what it can write here.
+pub(crate) fn rrtypes() -> Vec<&'static str> {
+    GANDI_RRTYPES
+        .into_iter()
+        .filter(|t| RecordType::parse(t).is_ok())
+        .collect()
+}
 
 /// The query parameters the API reads.
 #[derive(Debug, Clone, Default)]
@@ -81,10 +94,10 @@ impl ListQuery {
                 "sharing_id" => out.sharing_id = Some(value.into_owned()),
                 "page" => out.page = positive(&key, &value, &mut errors),
                 "per_page" => out.per_page = positive(&key, &value, &mut errors),
-                "rrset_type" if RRTYPES.contains(&value.as_ref()) => {
+                "rrset_type" if GANDI_RRTYPES.contains(&value.as_ref()) => {
                     out.rrset_type = Some(value.into_owned());
                 }
-                "rrset_type" => errors.push(one_of(&key, &value, &RRTYPES)),
+                "rrset_type" => errors.push(one_of(&key, &value, &GANDI_RRTYPES)),
                 "rrset_name" => out.rrset_name = Some(value.into_owned()),
                 "sort_by" => out.sort_by = Some(value.into_owned()),
                 "automatic" => match value.as_ref() {
@@ -414,7 +427,12 @@ impl<'a> Fields<'a> {
     /// `rrset_ttl`: absent means the default. Integers and integer strings are taken.
     /// The outer `None` means invalid.
     pub(crate) fn ttl(&mut self) -> Option<Option<u32>> {
-        let Some(value) = self.get("rrset_ttl") else {
+        self.ttl_named("rrset_ttl")
+    }
+
+    /// A TTL in `field`, read and checked as `rrset_ttl` is.
+    pub(crate) fn ttl_named(&mut self, field: &str) -> Option<Option<u32>> {
+        let Some(value) = self.get(field) else {
             return Some(None);
         };
         let number = match value {
@@ -424,7 +442,7 @@ impl<'a> Fields<'a> {
         };
         let Some(number) = number else {
             let text = format!("\"{}\" is not a number", brief(value));
-            self.fail("rrset_ttl", text);
+            self.fail(field, text);
             return None;
         };
         let clamped = u32::try_from(number.max(0)).unwrap_or(u32::MAX);
@@ -444,7 +462,7 @@ impl<'a> Fields<'a> {
         match checked {
             Ok(ttl) => Some(Some(ttl)),
             Err(d) => {
-                self.fail("rrset_ttl", d);
+                self.fail(field, d);
                 None
             }
         }

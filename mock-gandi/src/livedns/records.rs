@@ -147,16 +147,26 @@ fn sort(rrsets: &mut [RrSet], sort_by: Option<&str>) -> Result<(), ApiError> {
 }
 
 fn list_records(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
-    let mut rrsets = readable_rrsets(cx, fqdn)?;
+    let (mut rrsets, serial) = cx.app.store.read(|s| {
+        access(s, cx, fqdn, Need::Read)?;
+        Ok::<_, ApiError>((s.rrsets(fqdn)?, s.serial()))
+    })?;
+    rrsets.sort_by(listing_order);
+    // The SOA line of the text is the whole zone's (its primary is the apex's NS).
+    let soa = zone_text::soa_line(fqdn, &rrsets, serial);
     sort(&mut rrsets, cx.query.sort_by.as_deref())?;
-    if let Some(rtype) = &cx.query.rrset_type {
+    let (rtype, name) = (&cx.query.rrset_type, &cx.query.rrset_name);
+    if let Some(rtype) = rtype {
         rrsets.retain(|r| r.rtype.as_str() == rtype);
     }
-    if let Some(name) = &cx.query.rrset_name {
+    if let Some(name) = name {
         rrsets.retain(|r| r.name.as_str() == name.as_str());
     }
     if zone_text::wanted(cx.headers) {
-        return Ok(zone_text::response(&rrsets));
+        // The SOA is one of the zone's rrsets for the filters (inferred).
+        let shown = rtype.as_deref().is_none_or(|t| t == "SOA")
+            && name.as_ref().is_none_or(|n| n.as_str() == "@");
+        return Ok(zone_text::response(&rrsets, shown.then_some(soa.as_str())));
     }
     let total = rrsets.len();
     let page = cx.query.page(rrsets);
@@ -169,9 +179,13 @@ fn list_records(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
 }
 
 /// A full rrset from a body: name, type, TTL, values.
-type FullRrset = (RelName, RecordType, Option<u32>, Vec<String>);
+pub(super) type FullRrset = (RelName, RecordType, Option<u32>, Vec<String>);
 
-fn read_full_rrset(f: &mut Fields<'_>, fqdn: &Fqdn, non_empty: bool) -> Option<FullRrset> {
+pub(super) fn read_full_rrset(
+    f: &mut Fields<'_>,
+    fqdn: &Fqdn,
+    non_empty: bool,
+) -> Option<FullRrset> {
     let name = f.rrset_name(fqdn);
     let rtype = f.rrset_type();
     let ttl = f.ttl();

@@ -156,7 +156,7 @@ fn show(cx: &Cx, fqdn: &Fqdn, id: &str) -> Result<Response, ApiError> {
     let mut rrsets: Vec<RrSet> = snapshot.rrsets.values().cloned().collect();
     rrsets.sort_by(super::records::listing_order);
     if zone_text::wanted(cx.headers) {
-        return Ok(zone_text::response(&rrsets));
+        return Ok(zone_text::response(&rrsets, None));
     }
     let body = Shown {
         name: &snapshot.name,

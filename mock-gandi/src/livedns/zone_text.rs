@@ -3,12 +3,19 @@
 //! `Content-Type: text/plain` sends.
 //!
 //! The text Gandi writes is one line per value, `name ttl IN type value`, with relative names
-//! and no directives (gandi.cli's test fixtures of the live answer). What it reads is "the
+//! and no directives, the zone's SOA among the apex's lines in its place in the order
+//! (`@ 10800 IN SOA ns1.gandi.net. hostmaster.gandi.net. 197539823 10800 3600 604800 10800`
+//! between `@ ... MX` and `blog ... CNAME`: gandi.cli's test fixture of the live answer,
+//! `gandi/cli/tests/commands/test_dns.py`). What it reads is "the
 //! contents of the zone as it would appear in a standard master zone file (see RFC1035)"
 //! (Gandi's reference, `PUT /domains/{fqdn}/records`): the mock reads that shape and the common
-//! variants (no TTL, no class, `$TTL` and `$ORIGIN`, comments, absolute names within the zone);
-//! SOA lines are read and left out, as the zone's SOA is LiveDNS's own (inferred). A line it
-//! cannot read is a validation error naming the line (inferred: no capture of Gandi's text).
+//! variants (no TTL, no class, `$TTL` and `$ORIGIN`, comments, absolute names within the zone).
+//! An SOA line is read back and left out: gandi.cli exports the text with its SOA and sends an
+//! edited file back as the zone ("overwrite current zone content with provided file content",
+//! `gandi dns update --file`), so Gandi takes its own SOA line back; the SOA stays LiveDNS's
+//! own (inferred: nothing shows an SOA edit through the text taking effect). An SOA line must
+//! still be one: at the apex, seven fields, the last five numbers. A line it cannot read is a
+//! validation error naming the line (inferred: no capture of Gandi's text).
 
 use std::fmt::Write as _;
 
@@ -17,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, FieldError};
 use super::paths::relative_name;
-use crate::store::{DEFAULT_TTL, Fqdn, RecordType, RelName, RrSet};
+use crate::store::{DEFAULT_TTL, Fqdn, RecordType, RelName, RrSet, soa};
 
 /// True when the client prefers a zone file (`Accept: text/plain`) to JSON: the first of
 /// the two its `Accept` headers name, in their order.
@@ -48,25 +55,60 @@ pub(super) fn sent(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/plain"))
 }
 
-/// The rrsets as Gandi writes them: one line per value.
-pub(super) fn render(rrsets: &[RrSet]) -> String {
+/// The rrsets as Gandi writes them: one line per value; the SOA line, when given, before the
+/// first rrset that sorts after the apex's SOA (the listing order: name, then type).
+pub(super) fn render(rrsets: &[RrSet], soa: Option<&str>) -> String {
     let mut out = String::new();
+    let mut soa = soa;
     for r in rrsets {
+        let before_soa = r.name.as_str() == "@" && r.rtype.as_str() < "SOA";
+        if let (false, Some(line)) = (before_soa, soa) {
+            out.push_str(line);
+            soa = None;
+        }
         for v in &r.values {
             let _ = writeln!(out, "{} {} IN {} {}", r.name, r.ttl, r.rtype, v);
         }
     }
+    out.push_str(soa.unwrap_or_default());
     out
 }
 
-pub(super) fn response(rrsets: &[RrSet]) -> Response {
+/// The zone's SOA line as the mock's nameservers serve it (see [`soa`]): the primary is the
+/// apex's first NS when the zone writes one (made absolute), else the mock's first nameserver.
+pub(super) fn soa_line(zone: &Fqdn, rrsets: &[RrSet], serial: u32) -> String {
+    let mname = rrsets
+        .iter()
+        .find(|r| r.name.as_str() == "@" && r.rtype == RecordType::Ns)
+        .and_then(|r| r.values.first())
+        .map_or_else(
+            || format!("{}.", crate::store::NAMESERVERS[0]),
+            |ns| match ns.strip_suffix('.') {
+                Some(_) => ns.to_ascii_lowercase(),
+                None => format!("{}.{zone}.", ns.to_ascii_lowercase()),
+            },
+        );
+    format!(
+        "@ {} IN SOA {mname} {}. {serial} {} {} {} {}\n",
+        soa::TTL,
+        soa::RNAME,
+        soa::REFRESH,
+        soa::RETRY,
+        soa::EXPIRE,
+        soa::MINIMUM
+    )
+}
+
+/// The zone as text; `soa` is the zone's SOA line ([`soa_line`]), or `None` where the text
+/// shows no SOA (a snapshot's: its serial is gone; inferred).
+pub(super) fn response(rrsets: &[RrSet], soa: Option<&str>) -> Response {
     (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
         )],
-        render(rrsets),
+        render(rrsets, soa),
     )
         .into_response()
 }
@@ -170,7 +212,7 @@ impl Reader<'_> {
             _ => return Err("a record type and a value are expected".into()),
         };
         if type_word == "SOA" {
-            return Ok(None);
+            return soa_read_back(&name, &content[value_at..]).map(|()| None);
         }
         let rtype = RecordType::parse(&type_word).map_err(|i| i.description)?;
         // The value as written, inner spacing kept (a TXT string's spaces are its own).
@@ -206,6 +248,20 @@ impl Reader<'_> {
             (_, w) => RelName::parse(w).map_err(|i| i.description),
         }
     }
+}
+
+/// An SOA line as Gandi writes it, read back and left out: at the apex, `mname rname serial
+/// refresh retry expire minimum`.
+fn soa_read_back(name: &RelName, rdata: &str) -> Result<(), String> {
+    if name.as_str() != "@" {
+        return Err("an SOA record is only at the apex".into());
+    }
+    let fields: Vec<&str> = rdata.split_whitespace().collect();
+    let numbers = fields.get(2..).unwrap_or_default();
+    if fields.len() != 7 || numbers.iter().any(|n| n.parse::<u32>().is_err()) {
+        return Err("an SOA record is `mname rname serial refresh retry expire minimum`".into());
+    }
+    Ok(())
 }
 
 /// The words of a line, each with its byte offset.
@@ -282,7 +338,8 @@ mod tests {
                 values: vec!["\"a; b\"".into()],
             },
         ];
-        let read = parse(render(&sets).as_bytes(), &zone()).unwrap();
+        let text = render(&sets, Some(&soa_line(&zone(), &sets, 7)));
+        let read = parse(text.as_bytes(), &zone()).unwrap();
         assert_eq!(read.len(), 2);
         for (set, (name, rtype, ttl, values)) in sets.iter().zip(&read) {
             assert_eq!((&set.name, set.rtype, Some(set.ttl)), (name, *rtype, *ttl));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::domains::organization_uuid;
+use super::ids::organization_uuid;
 use super::seed::{CredentialKind, DnsMode};
 use super::state::{Credential, Domain, State};
 use super::types::Fqdn;

@@ -1,9 +1,11 @@
 //! The account's domains and the organizations that own them.
 
+use std::sync::Arc;
+
 use super::StoreError;
 use super::seed::{DnsMode, SeedDomain};
 use super::state::{Domain, State};
-use super::types::{Fqdn, Invalid};
+use super::types::{Fqdn, Invalid, RecordType, RelName};
 
 impl State {
     /// The domains the account holds.
@@ -30,11 +32,14 @@ impl State {
         }
     }
 
-    /// Adds a LiveDNS domain with no records (`POST /domains`).
+    /// Adds a LiveDNS domain with the rrsets of `items` (`POST /domains` with
+    /// `zone.items`), all or nothing: a refused rrset leaves no domain behind. The first
+    /// records are no change to keep: no automatic snapshot of the empty zone before them.
     pub fn create_domain(
         &mut self,
         fqdn: &Fqdn,
         organization: Option<String>,
+        items: &[(RelName, RecordType, Option<u32>, Vec<String>)],
     ) -> Result<(), StoreError> {
         if self.domains.contains_key(fqdn) {
             return Err(StoreError::Invalid(Invalid::new(
@@ -42,38 +47,24 @@ impl State {
                 format!("Domain {fqdn} already exists"),
             )));
         }
-        self.insert_domain(
-            SeedDomain {
-                fqdn: fqdn.clone(),
-                dns: DnsMode::Livedns,
-                organization,
-                record: Vec::new(),
-                account: true,
-                automatic_snapshots: true,
-                nameservers: Vec::new(),
-            },
-            &mut Default::default(),
-        );
+        let domain = |organization| SeedDomain {
+            fqdn: fqdn.clone(),
+            dns: DnsMode::Livedns,
+            organization,
+            record: Vec::new(),
+            account: true,
+            automatic_snapshots: false,
+            nameservers: Vec::new(),
+        };
+        // The rrsets tried on a scratch state first, so that a refusal changes nothing here.
+        let mut scratch = State::default();
+        scratch.insert_domain(domain(None), &mut Default::default());
+        scratch.replace_zone(fqdn, items)?;
+        self.insert_domain(domain(organization), &mut Default::default());
+        self.replace_zone(fqdn, items)?;
+        if let Some(domain) = self.domains.get_mut(fqdn) {
+            Arc::make_mut(domain).automatic_snapshots = true;
+        }
         Ok(())
     }
-}
-
-/// A stable uuid-shaped id for an organization name (FNV-1a, twice, formatted 8-4-4-4-12).
-pub fn organization_uuid(name: &str) -> String {
-    let hash = |seed: u64| {
-        name.bytes().fold(seed, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        })
-    };
-    let a = hash(0xcbf2_9ce4_8422_2325);
-    let b = hash(0x8422_2325_cbf2_9ce4);
-    let hex = format!("{a:016x}{b:016x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }

@@ -8,9 +8,11 @@ mod access;
 mod axfr;
 mod cow_list;
 mod dns_fault;
+mod dnssec_key;
 mod domains;
 mod fault;
 mod fault_answer;
+mod ids;
 mod keys;
 mod lag;
 mod legacy;
@@ -22,24 +24,26 @@ mod rrsets;
 mod seed;
 mod seed_parts;
 mod seeding;
+mod snapshot_list;
 mod snapshots;
 mod state;
 mod state_json;
+mod transfer;
 pub mod types;
 mod view;
 
 use std::sync::{Arc, Mutex};
 
 pub use access::{Denied, Need};
-pub use axfr::{Transfer, TsigKey, TsigKeys};
 pub use dns_fault::{DNS_FAULT_RCODES, DnsFaultAction, DnsFaultRule, DnsTransport};
-pub use domains::organization_uuid;
+pub use dnssec_key::{
+    DNSSEC_ALGORITHM, DNSSEC_ALGORITHM_NAME, DNSSEC_FLAGS, DnssecKey, DnssecKeys,
+};
 pub use fault::{
     Apply, CloseAt, FAULT_STATUSES, FaultAnswer, FaultApi, FaultRule, Selection, glob_matches,
 };
-pub use keys::{
-    DNSSEC_ALGORITHM, DNSSEC_ALGORITHM_NAME, DNSSEC_FLAGS, DnssecKey, DnssecKeys, KeyError,
-};
+pub use ids::organization_uuid;
+pub use keys::KeyError;
 pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use livedns::apex_rule;
@@ -51,12 +55,13 @@ pub use seed::{
     CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
     SeedError, SeedRecord,
 };
-pub use snapshots::{MAX_AUTOMATIC, Snapshot, Snapshots};
+pub use snapshot_list::{MAX_AUTOMATIC, Snapshot, Snapshots};
 pub use state::{Armed, ArmedFault, Credential, Domain, LegacyZone, State, redact};
 pub use state_json::StateJson;
+pub use transfer::{Transfer, TsigKey, TsigKeys};
 pub use types::normalize_values;
 pub use types::{DEFAULT_TTL, Fqdn, Invalid, MAX_TTL, MIN_TTL, RecordType, RelName};
-pub use view::{NAMESERVER_ZONE, NAMESERVERS, ZoneView};
+pub use view::{NAMESERVER_ZONE, NAMESERVERS, ZoneView, soa};
 
 /// What went wrong in a store operation. Each API maps these to its own wire errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

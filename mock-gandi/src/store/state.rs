@@ -6,15 +6,15 @@ use std::sync::Arc;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::axfr::{Transfer, TsigKeys};
 use super::dns_fault::DnsFaultRule;
+use super::dnssec_key::DnssecKeys;
 use super::fault::FaultRule;
-use super::keys::DnssecKeys;
 use super::rate::RateLimiter;
 use super::records::Records;
 use super::rrsets::RrSets;
 use super::seed::{CredentialKind, DnsMode};
-use super::snapshots::Snapshots;
+use super::snapshot_list::Snapshots;
+use super::transfer::{Transfer, TsigKeys};
 use super::types::Fqdn;
 
 /// First id given to a legacy zone; real zone ids are large numbers.

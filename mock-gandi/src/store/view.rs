@@ -15,6 +15,29 @@ pub const NAMESERVER_ZONE: &str = "mock-gandi.test";
 /// The nameservers DNS names at a zone's apex when its records have no NS of their own.
 pub const NAMESERVERS: [&str; 2] = ["ns1.mock-gandi.test", "ns2.mock-gandi.test"];
 
+/// The SOA the mock's nameservers serve for every zone, and the zone text shows (gandi.cli's
+/// fixture of Gandi's text: `@ 10800 IN SOA ns1.gandi.net. hostmaster.gandi.net. 197539823
+/// 10800 3600 604800 10800`). Refresh, retry and expire are Gandi's; the mailbox is the mock's
+/// own (`hostmaster@mock-gandi.test`), and the minimum (the negative-caching TTL, RFC 2308)
+/// and the TTL are 300, not Gandi's 10800, so that a test that asks before writing sees the
+/// record on its next try.
+pub mod soa {
+    pub const RNAME: &str = "hostmaster.mock-gandi.test";
+    pub const REFRESH: i32 = 10_800;
+    pub const RETRY: i32 = 3_600;
+    pub const EXPIRE: i32 = 604_800;
+    pub const MINIMUM: u32 = 300;
+    pub const TTL: u32 = 300;
+}
+
+impl State {
+    /// The zones' SOA serial: every write moves it (serials wrap like real ones; a mock never
+    /// writes 2^32 times).
+    pub fn serial(&self) -> u32 {
+        (self.generation % u64::from(u32::MAX)) as u32
+    }
+}
+
 /// What the DNS server needs of one zone at query time: a LiveDNS zone's rrsets read in place
 /// from the snapshot, or a list of its own (a legacy version's, shared when a seed made it and
 /// grouped otherwise; the nameservers' zone).
@@ -88,7 +111,7 @@ impl ZoneStore {
             .collect();
         Some(ZoneView {
             apex,
-            serial: self.read(|s| (s.generation % u64::from(u32::MAX)) as u32),
+            serial: self.read(State::serial),
             source: ViewSource::Sets(RrSets::from_sorted(rrsets)),
         })
     }
@@ -113,8 +136,7 @@ impl State {
         };
         Some(ZoneView {
             apex: domain.fqdn.clone(),
-            // Serials wrap like real ones; a mock never writes 2^32 times.
-            serial: (this.generation % u64::from(u32::MAX)) as u32,
+            serial: this.serial(),
             source,
         })
     }
