@@ -129,7 +129,20 @@ fn api_of(path: &str) -> Api {
 
 /// The Gandi API's answer: LiveDNS's dispatcher straight from the path, the router for the
 /// rest (XML-RPC, unknown paths).
-async fn answer(state: &AppState, apis: Router, request: Request) -> Response {
+async fn answer(state: &AppState, apis: Router, mut request: Request) -> Response {
+    if let Some(path) = crate::livedns::without_empty_segments(request.uri().path()) {
+        let path_and_query = match request.uri().query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        let mut parts = request.uri().clone().into_parts();
+        if let Ok(p) = path_and_query.parse() {
+            parts.path_and_query = Some(p);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
     if let Some(generation) = crate::livedns::generation_of(request.uri().path()) {
         return crate::livedns::dispatch(state, generation, request).await;
     }

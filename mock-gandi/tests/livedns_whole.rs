@@ -595,3 +595,39 @@ fn a_domain_created_with_zone_items_has_its_records_and_bad_items_create_nothing
         );
     }
 }
+
+/// A base joined with a path by a client whose base ends with a slash
+/// (`https://dns.api.gandi.net/api/v5/` + `/domains/...`): Gandi answers the path without its
+/// empty segments (docs/livedns.md, "Paths with `//`"), on both hosts; a query stays.
+#[test]
+fn a_path_with_empty_segments_is_answered_as_the_path_without_them() {
+    let mock = start();
+    for host in &HOSTS {
+        let (status, text) = host.call(
+            &mock,
+            "PUT",
+            "//domains/stubber.chat/records/dyn/A",
+            r#"{"rrset_ttl": 300, "rrset_values": ["192.0.2.7"]}"#,
+        );
+        assert_eq!(status, 201, "{} {text}", host.base);
+        let (status, rrset) = host.json(&mock, "GET", "/domains//stubber.chat/records/dyn/A", "");
+        assert_eq!(status, 200, "{rrset}");
+        assert_eq!(rrset["rrset_values"], serde_json::json!(["192.0.2.7"]));
+        let (status, listing) = host.json(
+            &mock,
+            "GET",
+            "//domains/stubber.chat/records?rrset_type=A",
+            "",
+        );
+        assert_eq!(status, 200, "{listing}");
+        assert!(
+            names_and_types(&listing).iter().all(|n| n.ends_with("/A")),
+            "the query was lost: {listing}"
+        );
+        let (status, _) = host.call(&mock, "DELETE", "/domains/stubber.chat/records/dyn/A", "");
+        assert_eq!(status, 204);
+    }
+    // A path that is no LiveDNS route stays unknown, empty segments or not.
+    let (status, _) = HOSTS[0].call(&mock, "GET", "//zones", "");
+    assert_eq!(status, 404);
+}

@@ -65,6 +65,32 @@ pub(crate) fn generation_of(path: &str) -> Option<Generation> {
         })
 }
 
+/// A LiveDNS path with empty segments (`/api/v5//domains/...`, `/v5/livedns//domains`), without
+/// them: Gandi's front end answers it as that path. Evidence: jbbodart/gandi-livedns's update
+/// script (`update_ipv4.sh`, commit 1f858c9) joins `https://dns.api.gandi.net/api/v5/` and
+/// `/domains/{domain}/records/{name}/A` and printed `[OK] Updated` on Gandi's 201 for years;
+/// its users' report #11 (2025-09) shows the update going through once the domain was right
+/// (inferred for the current host, which has the same front end). `None` when the path has no
+/// empty segment or is no LiveDNS path once collapsed.
+pub(crate) fn without_empty_segments(path: &str) -> Option<String> {
+    if !path.contains("//") {
+        return None;
+    }
+    let mut collapsed = String::with_capacity(path.len());
+    for (i, segment) in path.split('/').enumerate() {
+        if i == 0 || !segment.is_empty() {
+            if i > 0 {
+                collapsed.push('/');
+            }
+            collapsed.push_str(segment);
+        }
+    }
+    if path.ends_with('/') {
+        collapsed.push('/');
+    }
+    generation_of(&collapsed).map(|_| collapsed)
+}
+
 /// Any path outside the Gandi APIs: the Express default page (gandi-wire.md §4.2, inferred).
 pub(crate) async fn unknown_route(method: axum::http::Method, uri: Uri) -> Response {
     (
@@ -118,6 +144,27 @@ mod tests {
             assert!(generation_of(&concrete).is_some(), "{path}");
         }
         assert!(livedns >= 18, "{livedns}");
+    }
+
+    #[test]
+    fn empty_segments_of_a_livedns_path_are_dropped_and_other_paths_kept() {
+        for (path, collapsed) in [
+            (
+                "/api/v5//domains/a.b/records/www/A",
+                Some("/api/v5/domains/a.b/records/www/A"),
+            ),
+            ("/v5/livedns//domains", Some("/v5/livedns/domains")),
+            (
+                "/v5/livedns/domains//a.b//records/",
+                Some("/v5/livedns/domains/a.b/records/"),
+            ),
+            ("/v5/livedns/domains/a.b", None),
+            ("//v5//livedns//zones", None),
+            ("/xmlrpc//", None),
+            ("/_mock//requests", None),
+        ] {
+            assert_eq!(without_empty_segments(path).as_deref(), collapsed, "{path}");
+        }
     }
 
     #[test]
