@@ -49,26 +49,10 @@ enum Command {
     /// `mock-gandi replay` reads) on stdout: the seed the recording implies, the client the
     /// flags name (default: a `command` whose curl sends the recorded requests again) and the
     /// calls and error texts that happened.
-    Scaffold(ScaffoldArgs),
+    Scaffold(harness::scaffold::ScaffoldArgs),
     /// Merge the JSON reports of several runs (the jobs of a `--partition` matrix) into one
     /// run's JUnit, JSON and HTML reports.
     MergeReports(MergeArgs),
-}
-
-#[derive(Args)]
-struct ScaffoldArgs {
-    /// The recording (.jsonl, .har, or a vcrpy cassette).
-    recording: PathBuf,
-    /// The client kind: lego, certbot, builtin or command (default: command, with curl).
-    #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KIND_NAMES))]
-    client: Option<String>,
-    /// The provider of a lego or builtin client (gandi or gandiv5).
-    #[arg(long)]
-    provider: Option<String>,
-    /// An environment variable of the client, NAME=VALUE; `{apikey}`, `{pat}` and `{v4-key}`
-    /// in VALUE are the seed's credentials.
-    #[arg(long, value_name = "NAME=VALUE")]
-    env: Vec<String>,
 }
 
 #[derive(Args)]
@@ -185,40 +169,10 @@ fn main() -> ExitCode {
             Command::Run(args) if args.list => list(&args.paths),
             Command::Run(args) => run(args).await,
             Command::MergeReports(args) => merge_reports(&args),
-            Command::Scaffold(args) => scaffold(&args),
+            Command::Scaffold(args) => harness::scaffold::main(&args),
         }
     });
     ExitCode::from(code)
-}
-
-/// `harness scaffold`: the scenario on stdout; 2 when the recording cannot make one.
-fn scaffold(args: &ScaffoldArgs) -> u8 {
-    use harness::scaffold::{ClientFlags, scaffold};
-    let source = args.recording.display().to_string();
-    let made = mock_gandi::replay::load(&args.recording)
-        .map_err(|e| format!("{source}: {e}"))
-        .and_then(|exchanges| {
-            let flags = ClientFlags {
-                kind: args.client.clone(),
-                provider: args.provider.clone(),
-                env: args.env.clone(),
-            };
-            let name = args
-                .recording
-                .file_name()
-                .map_or(source.clone(), |n| n.to_string_lossy().into_owned());
-            scaffold(&name, &exchanges, &flags)
-        });
-    match made {
-        Ok(text) => {
-            say!("{}", text.trim_end());
-            0
-        }
-        Err(e) => {
-            eprintln!("harness scaffold: {e}");
-            2
-        }
-    }
 }
 
 /// Loads every scenario under `paths`; the errors come separately, one per bad file.

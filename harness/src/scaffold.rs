@@ -14,12 +14,63 @@
 //!   `error_contains` (the script then exits 1, and the outcome is `failure`).
 
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
 
 use mock_gandi::replay::{APIKEY, Exchange, PAT, V4_KEY, implied_seed};
 use mock_gandi::xmlrpc::{
     MethodResponse, Value, encode_method_call, parse_method_call, parse_method_response,
 };
 use serde_json::{Value as Json, json};
+
+use crate::client::KIND_NAMES;
+
+/// `harness scaffold`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct ScaffoldArgs {
+    /// The recording (.jsonl, .har, or a vcrpy cassette).
+    recording: PathBuf,
+    /// The client kind: lego, certbot, builtin or command (default: command, with curl).
+    #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KIND_NAMES))]
+    client: Option<String>,
+    /// The provider of a lego or builtin client (gandi or gandiv5).
+    #[arg(long)]
+    provider: Option<String>,
+    /// An environment variable of the client, NAME=VALUE; `{apikey}`, `{pat}` and `{v4-key}`
+    /// in VALUE are the seed's credentials.
+    #[arg(long, value_name = "NAME=VALUE")]
+    env: Vec<String>,
+}
+
+/// `harness scaffold`: the scenario on stdout, 0; 2 when the recording cannot make one.
+pub fn main(args: &ScaffoldArgs) -> u8 {
+    let source = args.recording.display().to_string();
+    let made = mock_gandi::replay::load(&args.recording)
+        .map_err(|e| format!("{source}: {e}"))
+        .and_then(|exchanges| {
+            let flags = ClientFlags {
+                kind: args.client.clone(),
+                provider: args.provider.clone(),
+                env: args.env.clone(),
+            };
+            let name = args
+                .recording
+                .file_name()
+                .map_or(source.clone(), |n| n.to_string_lossy().into_owned());
+            scaffold(&name, &exchanges, &flags)
+        });
+    match made {
+        Ok(text) => {
+            // A reader that went away (`| head`) wanted no more.
+            let _ = writeln!(std::io::stdout(), "{}", text.trim_end());
+            0
+        }
+        Err(e) => {
+            eprintln!("harness scaffold: {e}");
+            2
+        }
+    }
+}
 
 /// What the client block is made of.
 #[derive(Debug, Clone, Default)]
@@ -170,15 +221,15 @@ fn toml_string(text: &str) -> String {
 /// The call line the harness's transcript gives this exchange (`domain.info -> fault 500037`,
 /// `PUT /v5/livedns/domains/x/records/y/TXT -> 201`).
 pub fn call_line(e: &Exchange) -> String {
-    if e.path().starts_with("/xmlrpc") {
-        if let Ok(call) = parse_method_call(e.body.as_bytes()) {
-            return match parse_method_response(e.response_body.as_bytes()) {
-                Ok(MethodResponse::Fault { code, .. }) => {
-                    format!("{} -> fault {code}", call.method_name)
-                }
-                _ => format!("{} -> ok", call.method_name),
-            };
-        }
+    if e.path().starts_with("/xmlrpc")
+        && let Ok(call) = parse_method_call(e.body.as_bytes())
+    {
+        return match parse_method_response(e.response_body.as_bytes()) {
+            Ok(MethodResponse::Fault { code, .. }) => {
+                format!("{} -> fault {code}", call.method_name)
+            }
+            _ => format!("{} -> ok", call.method_name),
+        };
     }
     format!(
         "{} {} -> {}",

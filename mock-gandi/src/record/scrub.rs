@@ -126,10 +126,10 @@ impl Scrubber {
                 _ => continue,
             };
         }
-        if path_of(&w.url).starts_with("/xmlrpc") {
-            if let Some(key) = v4_key(&w.body) {
-                self.secret(Kind::V4Key, &key);
-            }
+        if path_of(&w.url).starts_with("/xmlrpc")
+            && let Some(key) = v4_key(&w.body)
+        {
+            self.secret(Kind::V4Key, &key);
         }
         if let Some((base, query)) = w.url.split_once('?') {
             let pairs: Vec<String> = query
@@ -171,11 +171,11 @@ impl Scrubber {
             replace(value, self);
         }
         // A short v4 key is replaced where it was sent, at least.
-        if path_of(&w.url).starts_with("/xmlrpc") {
-            if let Some(key) = v4_key(&w.body).filter(|k| k.len() < MIN_GLOBAL) {
-                let placeholder = self.secret(Kind::V4Key, &key);
-                w.body = w.body.replacen(&key, &placeholder, 1);
-            }
+        if path_of(&w.url).starts_with("/xmlrpc")
+            && let Some(key) = v4_key(&w.body).filter(|k| k.len() < MIN_GLOBAL)
+        {
+            let placeholder = self.secret(Kind::V4Key, &key);
+            w.body = w.body.replacen(&key, &placeholder, 1);
         }
         w
     }
