@@ -12,6 +12,7 @@
 //!   their normalized transcripts (snapshots) and the JUnit/JSON reports; [`failure`]: what a
 //!   FAIL line shows on the console (bounded; the reports keep everything); [`partition`]:
 //!   `--partition K/N`; [`merge`]: the reports of a partitioned run made one.
+//! - [`scaffold`]: a scenario file from a recording of real Gandi traffic (`harness scaffold`).
 //! - [`twin`]: a `builtin` scenario run again through lego v5's own provider code, compared.
 //! - [`sandbox`]: the sandbox network (a private network, mount and PID namespace where
 //!   Gandi's names and the system resolver are the mock).
@@ -30,6 +31,7 @@ pub mod report;
 pub mod require;
 pub mod runner;
 pub mod sandbox;
+pub mod scaffold;
 pub mod scenario;
 pub mod transcript;
 pub mod twin;

@@ -45,6 +45,11 @@ enum Command {
     Check(Paths),
     /// List scenarios with their descriptions.
     List(Paths),
+    /// Write a scenario made from a recording (`mock-gandi record`, or any format
+    /// `mock-gandi replay` reads) on stdout: the seed the recording implies, the client the
+    /// flags name (default: a `command` whose curl sends the recorded requests again) and the
+    /// calls and error texts that happened.
+    Scaffold(harness::scaffold::ScaffoldArgs),
     /// Merge the JSON reports of several runs (the jobs of a `--partition` matrix) into one
     /// run's JUnit, JSON and HTML reports.
     MergeReports(MergeArgs),
@@ -169,6 +174,7 @@ fn main() -> ExitCode {
             Command::Run(args) if args.list => list(&args.paths),
             Command::Run(args) => run(args).await,
             Command::MergeReports(args) => merge_reports(&args),
+            Command::Scaffold(args) => harness::scaffold::main(&args),
         }
     });
     ExitCode::from(code)

@@ -326,15 +326,20 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
             shutdown.clone(),
         );
         let mut grace = shutdown.clone();
+        let backend = crate::proxy::Backend {
+            router: crate::server::gandi_router(state.clone()),
+            journal: state.journal.clone(),
+            limits: state.limits,
+        };
         let https_task = {
-            let (state, ca, shutdown) = (state.clone(), ca.clone(), shutdown.clone());
+            let (backend, ca, shutdown) = (backend.clone(), ca.clone(), shutdown.clone());
             async move {
                 if let Some(https) = https {
-                    crate::proxy::run(https, state, ca, Entry::Sni, shutdown).await;
+                    crate::proxy::run(https, backend, ca, Entry::Sni, shutdown).await;
                 }
             }
         };
-        let proxy_task = crate::proxy::run(proxy, state, ca, Entry::Connect, shutdown);
+        let proxy_task = crate::proxy::run(proxy, backend, ca, Entry::Connect, shutdown);
         let all = async {
             tokio::join!(api_task, dns_task, proxy_task, https_task);
         };

@@ -10,6 +10,7 @@
 //! - `admin`: the `/_mock/...` API, the request and DNS journals.
 //! - [`MockGandi`]: the in-process handle; `mock-gandi serve` is the same thing as a process.
 //! - [`replay`]: recorded real traffic replayed against a fresh mock (`mock-gandi replay`).
+//! - [`record`]: real Gandi traffic recorded through the mock's proxy (`mock-gandi record`).
 //! - [`require`]: the rule for tests that need something outside the crate (skip or fail).
 //! - `container` (feature `container`): the mock-gandi image as a testcontainers `Image`.
 
@@ -27,6 +28,7 @@ mod faults;
 pub mod fuzzing;
 pub mod journal;
 mod livedns;
+pub mod record;
 pub mod replay;
 pub mod require;
 mod server;

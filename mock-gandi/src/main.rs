@@ -44,6 +44,11 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Forward every request a client sends to Gandi's hosts through this proxy (or HTTPS
+    /// listener) to the real Gandi, and write each exchange, secrets and account ids replaced
+    /// by placeholders, as a JSON-lines recording `mock-gandi replay` reads. Prints one JSON
+    /// line when ready; SIGINT or SIGTERM stop it.
+    Record(Record),
     /// Exit 0 when a running mock answers `GET /_mock/health`, 1 otherwise (a container's
     /// HEALTHCHECK; the image has no curl).
     Health {
@@ -56,6 +61,31 @@ enum Command {
         )]
         api: SocketAddr,
     },
+}
+
+#[derive(clap::Args)]
+struct Record {
+    /// `gandi` (api.gandi.net, dns.api.gandi.net, rpc.gandi.net), `sandbox`
+    /// (api.sandbox.gandi.net, rpc.ote.gandi.net) or a base `https://host:port` every Gandi
+    /// host is sent to (its name kept in Host and TLS). `HTTPS_PROXY` is honoured.
+    #[arg(long, value_name = "gandi|sandbox|URL")]
+    upstream: mock_gandi::record::Upstream,
+    /// The recording to write (created, or emptied), one exchange a line.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// HTTPS proxy listener (CONNECT to the Gandi hostnames only).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    proxy: SocketAddr,
+    /// Transparent HTTPS listener (the Gandi host named in SNI), for clients that ignore
+    /// proxies. Default: none.
+    #[arg(long, value_name = "ADDR")]
+    https: Option<SocketAddr>,
+    /// Folder for ca.pem, the CA the client must trust (default: a temporary folder).
+    #[arg(long, value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
+    /// More roots to trust for the upstream, besides the system's (PEM).
+    #[arg(long, value_name = "FILE")]
+    upstream_ca: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -183,6 +213,15 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Record(record) => {
+            return match run_recorder(record) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mock-gandi record: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         // Docker reads 1 as unhealthy (2 is reserved).
         Command::Health { api } => {
             return match health(api) {
@@ -270,6 +309,40 @@ fn run(serve: Serve) -> anyhow::Result<()> {
     tracing::info!("stopping");
     mock.stop();
     Ok(())
+}
+
+/// `mock-gandi record`: the recorder until SIGINT or SIGTERM.
+fn run_recorder(record: Record) -> anyhow::Result<()> {
+    use mock_gandi::record::{RecordOptions, Recorder};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut interrupt, mut terminate) = (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        );
+        let recorder = Recorder::start(RecordOptions {
+            upstream: record.upstream,
+            out: record.out,
+            proxy: record.proxy,
+            https: record.https,
+            ca_dir: record.ca_dir,
+            upstream_roots: record.upstream_ca,
+        })
+        .await
+        .map_err(anyhow::Error::msg)?;
+        println!("{}", recorder.ready_line());
+        tracing::info!(proxy = %recorder.proxy_url(), "recording");
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("stopping");
+        recorder.stop().await;
+        anyhow::Ok(())
+    })
 }
 
 /// One `GET /_mock/health` over a plain socket, two seconds at most.

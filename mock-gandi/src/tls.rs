@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The Gandi API hosts (gandi-wire.md §1): the names the HTTPS listener accepts in SNI.
-const GANDI_NAMES: &[&str] = &[
+pub(crate) const GANDI_NAMES: &[&str] = &[
     "rpc.gandi.net",
     "rpc.ote.gandi.net",
     "dns.api.gandi.net",

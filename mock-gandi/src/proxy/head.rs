@@ -1,288 +1,21 @@
-//! The HTTPS proxy: `CONNECT` to a Gandi hostname on port 443, TLS with the certificate from
-//! the mock's CA, then the Gandi router over that stream. The same code serves the transparent
-//! HTTPS listener (`--https`), where the TLS server name (SNI) picks the host instead of the
-//! CONNECT target: the same certificate, host routing, journal marking and refusals.
-//!
-//! Unmodified clients (lego, certbot, acme.sh) have no setting for Gandi's base URL; an HTTPS
-//! proxy is the one door they all honour. It is deliberately not an open proxy: any other
-//! target, any other method and anything that is not an HTTP/1.x head is refused and the
-//! connection closed.
-//!
-//! Through the proxy each host serves only its own API (DESIGN "Hostnames"): a path that
-//! belongs to another host gets the router's own unknown-path page (the same function, so the
-//! same bytes), and is journaled like any other request.
+//! The proxy's first bytes: reading a CONNECT head, deciding on it (the Gandi host to tunnel
+//! to, or the refusal to send) and sending a refusal.
 
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::response::Response;
-use http::header::{HOST, HeaderValue};
-use hyper::body::Incoming;
-use time::OffsetDateTime;
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
 };
-use tokio::net::{TcpListener, TcpStream};
-use tower::ServiceExt;
 
-use crate::journal::{Api, Journal, RequestEntry};
-use crate::state::{AppState, Limits, Proxied, Shutdown, request_host};
-use crate::tls::MockCa;
-
-/// What `api.gandi.net` (and its sandbox) serves: LiveDNS, the Domain and Organization APIs.
-const API_GANDI: &[&str] = &["/v5/livedns", "/v5/domain", "/v5/organization"];
-
-/// The hosts the proxy tunnels to, each with the APIs (path prefixes) it serves
-/// (gandi-wire.md §1).
-const HOSTS: &[GandiHost] = &[
-    GandiHost {
-        name: "rpc.gandi.net",
-        prefixes: &["/xmlrpc"],
-    },
-    GandiHost {
-        name: "rpc.ote.gandi.net",
-        prefixes: &["/xmlrpc"],
-    },
-    GandiHost {
-        name: "dns.api.gandi.net",
-        prefixes: &["/api/v5"],
-    },
-    GandiHost {
-        name: "api.gandi.net",
-        prefixes: API_GANDI,
-    },
-    GandiHost {
-        name: "api.sandbox.gandi.net",
-        prefixes: API_GANDI,
-    },
-];
+use super::{GandiHost, HOSTS, host_named};
 
 /// A request head longer than this is refused (431). Real CONNECT heads are a few hundred
 /// bytes; the bound keeps a misbehaving client from growing a buffer without end.
 const MAX_HEAD: usize = 8 * 1024;
-/// Time for the TLS handshake after `200 Connection established`.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a refusal, how long unread input is drained before closing: closing a socket with
 /// unread bytes sends a reset, which can destroy the refusal before the client reads it.
 const LINGER: Duration = Duration::from_millis(500);
 const LINGER_BYTES: usize = 64 * 1024;
-
-#[derive(Debug)]
-struct GandiHost {
-    name: &'static str,
-    prefixes: &'static [&'static str],
-}
-
-impl GandiHost {
-    /// Whether `path` belongs to this host's API: the prefix itself or below it, on a
-    /// segment boundary (as the router's `nest` matches).
-    fn serves(&self, path: &str) -> bool {
-        self.prefixes.iter().any(|prefix| {
-            path.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-}
-
-/// How a connection names the Gandi host it wants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// `CONNECT host:443`, then TLS (the proxy).
-    Connect,
-    /// TLS straight away, the host in SNI (the transparent HTTPS listener, for clients that
-    /// resolve Gandi's names to the mock). No or another name: a TLS alert.
-    Sni,
-}
-
-/// Serves the proxy (or the HTTPS listener) on `listener` until `shutdown`, then waits for
-/// open connections to end (the handle bounds that wait).
-pub async fn run(
-    listener: TcpListener,
-    state: AppState,
-    ca: Arc<MockCa>,
-    entry: Entry,
-    shutdown: Shutdown,
-) {
-    let router = crate::server::gandi_router(state.clone());
-    let limits = state.limits;
-    let what = match entry {
-        Entry::Connect => "proxy",
-        Entry::Sni => "https",
-    };
-    crate::listen::accept_loop(what, listener, limits, shutdown.clone(), |stream| {
-        let connection = Connection {
-            entry,
-            ca: ca.clone(),
-            router: router.clone(),
-            journal: state.journal.clone(),
-            shutdown: shutdown.clone(),
-            limits,
-        };
-        connection.handle(stream)
-    })
-    .await;
-}
-
-/// What one connection needs.
-struct Connection {
-    entry: Entry,
-    ca: Arc<MockCa>,
-    router: Router,
-    journal: Arc<Journal>,
-    shutdown: Shutdown,
-    limits: Limits,
-}
-
-impl Connection {
-    async fn handle(mut self, stream: TcpStream) {
-        let mut shutdown = self.shutdown.clone();
-        match self.entry {
-            Entry::Connect => {
-                let tunnel = tokio::select! {
-                    tunnel = open_tunnel(stream, &self.ca, self.limits.header_timeout) => tunnel,
-                    () = shutdown.wait() => return,
-                };
-                if let Some((tls, host)) = tunnel {
-                    self.serve(tls, host).await;
-                }
-            }
-            Entry::Sni => {
-                let accepted = tokio::select! {
-                    accepted = tokio::time::timeout(HANDSHAKE_TIMEOUT, self.ca.accept_named(stream)) => accepted,
-                    () = shutdown.wait() => return,
-                };
-                match accepted {
-                    Ok(Ok((tls, name))) => match host_named(&name) {
-                        Some(host) => self.serve(tls, host).await,
-                        None => tracing::debug!("https: no Gandi host named {name:?}"),
-                    },
-                    Ok(Err(e)) => tracing::debug!("https: TLS handshake refused or failed: {e}"),
-                    Err(_) => tracing::debug!("https: TLS handshake timed out"),
-                }
-            }
-        }
-    }
-
-    /// HTTP/1.1 (keep-alive) over the tunnel, until the client closes or shutdown.
-    async fn serve<IO>(&mut self, tls: IO, host: &'static GandiHost)
-    where
-        IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let router = self.router.clone();
-        let journal = self.journal.clone();
-        let service = hyper::service::service_fn(move |request| {
-            let router = router.clone();
-            let journal = journal.clone();
-            async move { Ok::<_, Infallible>(answer(request, host, router, &journal).await) }
-        });
-        let what = format!("proxy to {}", host.name);
-        crate::listen::serve_http(&what, tls, service, self.limits, self.shutdown.clone()).await;
-    }
-}
-
-/// One request inside the tunnel: marked as proxied, given a Host if it had none, then the
-/// router if the path belongs to the host the client connected to.
-async fn answer(
-    mut request: http::Request<Incoming>,
-    host: &'static GandiHost,
-    router: Router,
-    journal: &Journal,
-) -> Response {
-    request.extensions_mut().insert(Proxied);
-    // HTTP/1.0 clients may omit Host; the hrefs and the journal need the host the client
-    // addressed, which the CONNECT target names.
-    if !request.headers().contains_key(HOST) {
-        request
-            .headers_mut()
-            .insert(HOST, HeaderValue::from_static(host.name));
-    }
-    if host.serves(request.uri().path()) {
-        return match router.oneshot(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-    }
-    // Wrong host for this path (e.g. /xmlrpc/ on api.gandi.net): the real host has no such
-    // route, so answer what the router answers for any unknown path. The journal layer lives
-    // inside the router, so this one request is journaled here.
-    let time = OffsetDateTime::now_utc();
-    let entry_host = request_host(request.headers(), request.uri()).to_string();
-    let (scheme, content_type) = (
-        crate::journal::auth_scheme(request.headers()),
-        crate::journal::content_type(request.headers()),
-    );
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let response = crate::livedns::unknown_route(method.clone(), uri.clone()).await;
-    journal.record_request(RequestEntry {
-        time,
-        // It reached no API.
-        api: Api::Other,
-        host: entry_host,
-        method: method.to_string(),
-        path: uri.path().to_string(),
-        query: uri.query().map(str::to_string),
-        xmlrpc_method: None,
-        status: response.status().as_u16(),
-        fault_code: None,
-        auth: None,
-        scheme,
-        content_type,
-        proxied: true,
-        fault: None,
-        body: None,
-        abandoned: false,
-        closed: None,
-        rate_limited: false,
-    });
-    response
-}
-
-/// Reads the CONNECT head and answers it; on success, completes the TLS handshake. Every
-/// refusal is answered and the connection closed here.
-async fn open_tunnel(
-    stream: TcpStream,
-    ca: &MockCa,
-    head_timeout: Duration,
-) -> Option<(
-    impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    &'static GandiHost,
-)> {
-    // A BufReader, not raw reads: the client may send its TLS ClientHello right behind the
-    // head; whatever was read past the head stays buffered and goes to the TLS handshake.
-    let mut io = tokio::io::BufReader::new(stream);
-    let decision = match tokio::time::timeout(head_timeout, read_head(&mut io)).await {
-        Ok(read) => decide_head(read),
-        Err(_) => Err(Some(Refusal::timeout())),
-    };
-    let (host, version) = match decision {
-        Ok(target) => target,
-        Err(None) => return None,
-        Err(Some(refusal)) => {
-            refuse(&mut io, &refusal).await;
-            return None;
-        }
-    };
-    // The status line echoes the client's version: HTTP/1.0 clients (Python's http.client)
-    // get an HTTP/1.0 answer; both Python and Go accept either, but echoing is what proxies do.
-    let established = format!("{} 200 Connection established\r\n\r\n", version.as_str());
-    if io.write_all(established.as_bytes()).await.is_err() || io.flush().await.is_err() {
-        return None;
-    }
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, ca.accept(io)).await {
-        Ok(Ok(tls)) => Some((tls, host)),
-        Ok(Err(e)) => {
-            tracing::debug!("proxy: TLS handshake for {} failed: {e}", host.name);
-            None
-        }
-        Err(_) => {
-            tracing::debug!("proxy: TLS handshake for {} timed out", host.name);
-            None
-        }
-    }
-}
 
 fn first_line(head: &[u8]) -> String {
     let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
@@ -290,7 +23,7 @@ fn first_line(head: &[u8]) -> String {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum HeadError {
+pub(super) enum HeadError {
     /// The client closed (or reset) before sending a whole head.
     Closed,
     Malformed,
@@ -300,7 +33,7 @@ enum HeadError {
 /// Reads up to and including the empty line that ends the head, never past it. Bytes that
 /// cannot appear in an HTTP head (a TLS ClientHello sent to the proxy by mistake, say) are
 /// refused as soon as they arrive rather than after a timeout.
-async fn read_head<R: AsyncBufRead + Unpin>(io: &mut R) -> Result<Vec<u8>, HeadError> {
+pub(super) async fn read_head<R: AsyncBufRead + Unpin>(io: &mut R) -> Result<Vec<u8>, HeadError> {
     let mut head = Vec::with_capacity(512);
     let mut in_request_line = true;
     loop {
@@ -345,13 +78,13 @@ async fn read_head<R: AsyncBufRead + Unpin>(io: &mut R) -> Result<Vec<u8>, HeadE
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Version {
+pub(super) enum Version {
     Http10,
     Http11,
 }
 
 impl Version {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Version::Http10 => "HTTP/1.0",
             Version::Http11 => "HTTP/1.1",
@@ -361,7 +94,7 @@ impl Version {
 
 /// A refusal as it goes on the wire; always followed by closing the connection.
 #[derive(Debug, PartialEq, Eq)]
-struct Refusal {
+pub(super) struct Refusal {
     version: Version,
     status: u16,
     reason: &'static str,
@@ -399,7 +132,7 @@ impl Refusal {
         )
     }
 
-    fn timeout() -> Self {
+    pub(super) fn timeout() -> Self {
         Self::new(
             Version::Http11,
             408,
@@ -437,7 +170,7 @@ fn allowed_targets() -> String {
 
 /// What a head read from a client decides: the Gandi host and the client's HTTP version, or
 /// the refusal to send (`None`: the client went away before a whole head).
-fn decide_head(
+pub(super) fn decide_head(
     read: Result<Vec<u8>, HeadError>,
 ) -> Result<(&'static GandiHost, Version), Option<Refusal>> {
     match read {
@@ -546,12 +279,6 @@ fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
     }
 }
 
-/// The Gandi host of this name (any letter case; a root dot is the same host).
-fn host_named(name: &str) -> Option<&'static GandiHost> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    HOSTS.iter().find(|h| h.name.eq_ignore_ascii_case(name))
-}
-
 /// `host:port` or `[v6]:port`, with a decimal port.
 fn split_authority(target: &str) -> Option<(&str, u16)> {
     let (host, port) = match target.strip_prefix('[') {
@@ -584,7 +311,7 @@ fn is_tchar(b: u8) -> bool {
 
 /// Sends the refusal and closes, draining what the client still sends for a moment so the
 /// refusal is not lost to a reset.
-async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, refusal: &Refusal) {
+pub(super) async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, refusal: &Refusal) {
     if io.write_all(&refusal.bytes()).await.is_err() || io.flush().await.is_err() {
         return;
     }
