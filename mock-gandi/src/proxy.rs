@@ -27,6 +27,7 @@ use tokio::io::{
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+use crate::era::Era;
 use crate::journal::{Api, Journal, RequestEntry};
 use crate::state::{AppState, Limits, Proxied, Shutdown, request_host};
 use crate::tls::MockCa;
@@ -40,22 +41,33 @@ const HOSTS: &[GandiHost] = &[
     GandiHost {
         name: "rpc.gandi.net",
         prefixes: &["/xmlrpc"],
+        beta: false,
     },
     GandiHost {
         name: "rpc.ote.gandi.net",
         prefixes: &["/xmlrpc"],
+        beta: false,
     },
     GandiHost {
         name: "dns.api.gandi.net",
         prefixes: &["/api/v5"],
+        beta: false,
     },
     GandiHost {
         name: "api.gandi.net",
         prefixes: API_GANDI,
+        beta: false,
     },
     GandiHost {
         name: "api.sandbox.gandi.net",
         prefixes: API_GANDI,
+        beta: false,
+    },
+    // LiveDNS's beta host, the old host's API, in its era only (`Era::beta_host`).
+    GandiHost {
+        name: "dns.beta.gandi.net",
+        prefixes: &["/api/v5"],
+        beta: true,
     },
 ];
 
@@ -73,9 +85,16 @@ const LINGER_BYTES: usize = 64 * 1024;
 struct GandiHost {
     name: &'static str,
     prefixes: &'static [&'static str],
+    /// Served only while the store's era has the beta host (`Era::beta_host`); refused like
+    /// any other name otherwise.
+    beta: bool,
 }
 
 impl GandiHost {
+    /// Whether Gandi answered on this name in `era`.
+    fn answers_in(&self, era: Era) -> bool {
+        !self.beta || era.beta_host()
+    }
     /// Whether `path` belongs to this host's API: the prefix itself or below it, on a
     /// segment boundary (as the router's `nest` matches).
     fn serves(&self, path: &str) -> bool {
@@ -117,6 +136,7 @@ pub async fn run(
             ca: ca.clone(),
             router: router.clone(),
             journal: state.journal.clone(),
+            store: state.store.clone(),
             shutdown: shutdown.clone(),
             limits,
         };
@@ -131,6 +151,8 @@ struct Connection {
     ca: Arc<MockCa>,
     router: Router,
     journal: Arc<Journal>,
+    /// For the era, which decides whether the beta host answers.
+    store: Arc<crate::store::ZoneStore>,
     shutdown: Shutdown,
     limits: Limits,
 }
@@ -141,7 +163,7 @@ impl Connection {
         match self.entry {
             Entry::Connect => {
                 let tunnel = tokio::select! {
-                    tunnel = open_tunnel(stream, &self.ca, self.limits.header_timeout) => tunnel,
+                    tunnel = open_tunnel(stream, &self.ca, self.limits.header_timeout, self.store.read(|s| s.era())) => tunnel,
                     () = shutdown.wait() => return,
                 };
                 if let Some((tls, host)) = tunnel {
@@ -155,8 +177,10 @@ impl Connection {
                 };
                 match accepted {
                     Ok(Ok((tls, name))) => match host_named(&name) {
-                        Some(host) => self.serve(tls, host).await,
-                        None => tracing::debug!("https: no Gandi host named {name:?}"),
+                        Some(host) if host.answers_in(self.store.read(|s| s.era())) => {
+                            self.serve(tls, host).await;
+                        }
+                        _ => tracing::debug!("https: no Gandi host named {name:?}"),
                     },
                     Ok(Err(e)) => tracing::debug!("https: TLS handshake refused or failed: {e}"),
                     Err(_) => tracing::debug!("https: TLS handshake timed out"),
@@ -246,6 +270,7 @@ async fn open_tunnel(
     stream: TcpStream,
     ca: &MockCa,
     head_timeout: Duration,
+    era: Era,
 ) -> Option<(
     impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     &'static GandiHost,
@@ -257,6 +282,14 @@ async fn open_tunnel(
         Ok(read) => decide_head(read),
         Err(_) => Err(Some(Refusal::timeout())),
     };
+    // A host of another time is any other name today.
+    let decision = decision.and_then(|(host, version)| {
+        if host.answers_in(era) {
+            Ok((host, version))
+        } else {
+            Err(Some(Refusal::not_open(version)))
+        }
+    });
     let (host, version) = match decision {
         Ok(target) => target,
         Err(None) => return None,
@@ -371,6 +404,19 @@ struct Refusal {
 }
 
 impl Refusal {
+    /// A target that is not a Gandi host (of the store's time): this is no open proxy.
+    fn not_open(version: Version) -> Self {
+        Self::new(
+            version,
+            403,
+            "Forbidden",
+            format!(
+                "mock-gandi proxy: not an open proxy; CONNECT is allowed to {} only\n",
+                allowed_targets()
+            ),
+        )
+    }
+
     fn new(version: Version, status: u16, reason: &'static str, body: String) -> Self {
         Self {
             version,
@@ -430,6 +476,7 @@ impl Refusal {
 fn allowed_targets() -> String {
     HOSTS
         .iter()
+        .filter(|h| !h.beta)
         .map(|h| format!("{}:443", h.name))
         .collect::<Vec<_>>()
         .join(", ")
@@ -534,15 +581,7 @@ fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
     };
     match host_named(host) {
         Some(known) if port == 443 => Ok((known, version)),
-        _ => Err(Refusal::new(
-            version,
-            403,
-            "Forbidden",
-            format!(
-                "mock-gandi proxy: not an open proxy; CONNECT is allowed to {} only\n",
-                allowed_targets()
-            ),
-        )),
+        _ => Err(Refusal::not_open(version)),
     }
 }
 

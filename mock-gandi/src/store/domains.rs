@@ -51,6 +51,7 @@ impl State {
                 account: true,
                 automatic_snapshots: true,
                 nameservers: Vec::new(),
+                zone_owner: None,
             },
             &mut Default::default(),
         );
