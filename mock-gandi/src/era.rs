@@ -204,6 +204,21 @@ impl Era {
     pub fn old_host_reads_authorization(self) -> bool {
         self.from(2025, 1)
     }
+
+    /// The v4 API's `domain.info` of a domain whose DNS is on LiveDNS has no zone: `zone_id`
+    /// is nil (`<nil/>`), until 2018-03. After, the mock gives such a domain its v4 zone as
+    /// it does today (whether Gandi did is not known: inferred).
+    ///
+    /// Sources: jasontbradshaw/gandi-dyndns#18 (2017-08, `(using the new gandi v5)`):
+    /// `TypeError: cannot marshal None unless allow_none is enabled` when the zone id is sent
+    /// back; brianreumere/gandi-automatic-dns#20 (2017-09): `zone_id = ` (empty);
+    /// Chralu/gandyn#21 (2018-03): the same TypeError, `The zone file on Gandy was not anymore
+    /// associated to my domain name.`; DNSControl's v4 provider docs (undated): `Error on object
+    /// : OBJECT_ZONE (CAUSE_NOTFOUND) [no such zone (id: 0)]`, what a client reading nil as 0
+    /// gets next.
+    pub fn v4_livedns_domain_without_zone(self) -> bool {
+        self.until(2018, 3)
+    }
 }
 
 #[cfg(test)]
@@ -244,10 +259,13 @@ mod tests {
         assert_eq!(at("2021-12").documented_rate_limit(), 1000);
         assert!(!at("2023-08-31").personal_access_tokens());
         assert!(at("2023-09").personal_access_tokens());
+        assert!(at("2018-03").v4_livedns_domain_without_zone());
+        assert!(!at("2018-04").v4_livedns_domain_without_zone());
         assert!(!at("2024-12").old_host_reads_authorization());
         assert!(at("2025-01").old_host_reads_authorization());
         let now = Era::NOW;
         assert!(!now.old_host_spaced_json() && !now.zones_api() && !now.beta_host());
+        assert!(!now.v4_livedns_domain_without_zone());
         assert_eq!(now.documented_rate_limit(), 1000);
         assert!(now.personal_access_tokens() && now.old_host_reads_authorization());
     }

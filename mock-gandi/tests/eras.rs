@@ -28,6 +28,13 @@ organization = "acme"
 [[domain]]
 fqdn = "managed.example"
 zone_owner = "registrant"
+[[domain]]
+fqdn = "legacy.example"
+dns = "legacy"
+
+[[credential]]
+kind = "v4-key"
+secret = "abcdefghij0123456789klmn"
 
 [[credential]]
 kind = "apikey"
@@ -565,4 +572,44 @@ fn a_documented_rate_limit_is_30_a_minute_in_the_beta_reference_era_and_1000_aft
         .unwrap();
     let codes = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(codes.lines().last(), Some("429"), "{codes}");
+}
+
+/// `domain.info` of `fqdn` over XML-RPC: the answer's body.
+fn domain_info(mock: &MockGandi, fqdn: &str) -> String {
+    let call = format!(
+        "<?xml version='1.0'?><methodCall><methodName>domain.info</methodName><params>\
+         <param><value><string>abcdefghij0123456789klmn</string></value></param>\
+         <param><value><string>{fqdn}</string></value></param></params></methodCall>"
+    );
+    let got = curl(
+        &["-H", "Content-Type: text/xml", "--data-binary", &call],
+        &format!("{}/xmlrpc/", mock.api_url()),
+    );
+    assert_eq!(got.status, 200, "{got:?}");
+    got.body
+}
+
+/// The `zone_id` member's value, as sent.
+fn zone_id(answer: &str) -> &str {
+    let after = answer.split("<name>zone_id</name>\n").nth(1).expect("a zone_id member");
+    after.lines().next().unwrap()
+}
+
+#[test]
+fn until_2018_03_v4_gives_a_livedns_domain_no_zone_id() {
+    for then in ["2017-08", "2018-03"] {
+        let mock = mock(Some(then));
+        // Python's marshaller writes nil with no line end after it.
+        assert_eq!(
+            zone_id(&domain_info(&mock, "y.io")),
+            "<value><nil/></value></member>",
+            "{then}"
+        );
+        // A domain still on the legacy platform has its zone.
+        assert!(zone_id(&domain_info(&mock, "legacy.example")).contains("<int>"), "{then}");
+    }
+    for after in [Some("2018-04"), None] {
+        let mock = mock(after);
+        assert!(zone_id(&domain_info(&mock, "y.io")).contains("<int>"), "{after:?}");
+    }
 }
