@@ -591,7 +591,10 @@ fn domain_info(mock: &MockGandi, fqdn: &str) -> String {
 
 /// The `zone_id` member's value, as sent.
 fn zone_id(answer: &str) -> &str {
-    let after = answer.split("<name>zone_id</name>\n").nth(1).expect("a zone_id member");
+    let after = answer
+        .split("<name>zone_id</name>\n")
+        .nth(1)
+        .expect("a zone_id member");
     after.lines().next().unwrap()
 }
 
@@ -606,10 +609,16 @@ fn until_2018_03_v4_gives_a_livedns_domain_no_zone_id() {
             "{then}"
         );
         // A domain still on the legacy platform has its zone.
-        assert!(zone_id(&domain_info(&mock, "legacy.example")).contains("<int>"), "{then}");
+        assert!(
+            zone_id(&domain_info(&mock, "legacy.example")).contains("<int>"),
+            "{then}"
+        );
     }
     for after in [Some("2018-04"), None] {
         let mock = mock(after);
-        assert!(zone_id(&domain_info(&mock, "y.io")).contains("<int>"), "{after:?}");
+        assert!(
+            zone_id(&domain_info(&mock, "y.io")).contains("<int>"),
+            "{after:?}"
+        );
     }
 }

@@ -89,7 +89,7 @@ fn old(
         let bearer = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_whitespace().next())
+            .and_then(|v| v.split_whitespace().next())
             .is_some_and(|s| s.eq_ignore_ascii_case("bearer"));
         if bearer && state.era().personal_access_tokens() {
             return Err(ApiError::Forbidden);
