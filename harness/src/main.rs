@@ -71,9 +71,14 @@ struct Paths {
     /// Scenario files or folders.
     #[arg(default_value = "scenarios")]
     paths: Vec<PathBuf>,
-    /// Only scenarios whose name or description contains this text.
+    /// Only scenarios whose name, description or reproduced report (`reproduces`) contains
+    /// this text: `--filter lego#2473`.
     #[arg(long)]
     filter: Option<String>,
+    /// Only scenarios that reproduce this report (`reproduces`, e.g. `go-acme/lego#2473`;
+    /// `lego#2473` matches too; case-insensitive).
+    #[arg(long, value_name = "REF")]
+    reproduces: Option<String>,
     /// Only scenarios of this client kind: builtin, lego, certbot or command.
     #[arg(long, value_name = "KIND", value_parser = clap::builder::PossibleValuesParser::new(KIND_NAMES))]
     client: Option<String>,
@@ -196,10 +201,14 @@ fn load(paths: &Paths) -> Result<(Vec<Scenario>, Vec<ScenarioError>), u8> {
     for file in files {
         match Scenario::load(&file) {
             Ok(mut s) => {
-                let keep = paths
-                    .filter
+                let keep = paths.filter.as_deref().is_none_or(|f| {
+                    s.name.contains(f)
+                        || s.description.contains(f)
+                        || s.reproduces.as_deref().is_some_and(|r| r.contains(f))
+                }) && paths
+                    .reproduces
                     .as_deref()
-                    .is_none_or(|f| s.name.contains(f) || s.description.contains(f))
+                    .is_none_or(|wanted| reproduces(&s, wanted))
                     && paths
                         .client
                         .as_deref()
@@ -251,6 +260,16 @@ async fn check(paths: &Paths) -> u8 {
         errors.len()
     );
     u8::from(!errors.is_empty())
+}
+
+/// Whether `scenario` reproduces the report `wanted`: the same reference, case-insensitive,
+/// or its end after an owner (`lego#2473` for `go-acme/lego#2473`).
+fn reproduces(scenario: &Scenario, wanted: &str) -> bool {
+    let Some(reference) = scenario.reproduces.as_deref() else {
+        return false;
+    };
+    let (reference, wanted) = (reference.to_lowercase(), wanted.trim().to_lowercase());
+    !wanted.is_empty() && (reference == wanted || reference.ends_with(&format!("/{wanted}")))
 }
 
 fn list(paths: &Paths) -> u8 {
@@ -459,6 +478,7 @@ fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioRepo
         path: scenario.path.display().to_string(),
         description: scenario.description.clone(),
         reproduces: scenario.reproduces.clone(),
+        quote: scenario.quote.clone(),
         client: scenario.request.client.name().to_string(),
         passed: false,
         failures: vec![format!(

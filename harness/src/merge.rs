@@ -64,6 +64,7 @@ mod tests {
             path: format!("scenarios/{name}.toml"),
             description: "d".into(),
             reproduces: None,
+            quote: None,
             client: "builtin gandiv5".into(),
             passed,
             failures: if passed { vec![] } else { vec!["why".into()] },

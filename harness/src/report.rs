@@ -91,6 +91,7 @@ mod tests {
             path: "scenarios/a.toml".into(),
             description: "d".into(),
             reproduces: None,
+            quote: None,
             client: "lego 4.9.1 gandi".into(),
             passed,
             failures: if passed {

@@ -22,6 +22,9 @@ pub struct ScenarioReport {
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproduces: Option<String>,
+    /// The report's own line the run shows (the scenario's `quote`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     /// What ran: `builtin gandiv5`, `lego 4.9.1 gandi`, `certbot 5.8.0 dns-multi (...)`.
     pub client: String,
     pub passed: bool,
@@ -244,6 +247,7 @@ fn empty_report(scenario: &Scenario) -> ScenarioReport {
         path: scenario.path.display().to_string(),
         description: scenario.description.clone(),
         reproduces: scenario.reproduces.clone(),
+        quote: scenario.quote.clone(),
         client: scenario.request.client.name().to_string(),
         passed: false,
         failures: Vec::new(),
@@ -481,7 +485,42 @@ pub fn judge(
             ),
         }
     }
+    if let Some(quote) = &expect.quote {
+        let shown = shown_text(outcome);
+        if !shown.contains(quote.as_str()) {
+            let closest = match crate::failure::closest(&shown, quote) {
+                Some(c) => format!(
+                    "; the closest line: {:?}",
+                    crate::failure::clip(c.line, 200)
+                ),
+                None => "; no line comes close".to_string(),
+            };
+            unmet(
+                Expectation::Quote,
+                format!(
+                    "the report's quote {quote:?} is not in the client's output or the \
+                     transcript{closest}"
+                ),
+            );
+        }
+    }
     failures
+}
+
+/// Everything a run shows, where a report's quote is looked for: the client's output, the
+/// transcript (call lines, DNS questions, the outcome) and every request's body, unredacted
+/// (a quote carries no secret of the seed: the comparison only reads).
+fn shown_text(outcome: &IssuanceOutcome) -> String {
+    let mut shown = outcome.output.clone();
+    shown.push('\n');
+    shown.push_str(&transcript::render(outcome, &Redactor::new(Vec::new())));
+    for r in &outcome.requests {
+        if let Some(body) = transcript::body_text(r) {
+            shown.push_str(&body);
+            shown.push('\n');
+        }
+    }
+    shown
 }
 
 /// Bounded wall time of a whole scenario (client timeout plus start-up of the mock and CA).

@@ -437,6 +437,48 @@ fn listed(out: &std::process::Output) -> Vec<String> {
 }
 
 #[test]
+fn a_report_is_one_command_away() {
+    let report = "go-acme/lego#2473";
+    let mut expected: Vec<String> = std::fs::read_dir("../scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains(&format!("reproduces = \"{report}\""))
+        })
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    expected.sort();
+    assert!(expected.len() >= 3, "{expected:?}");
+    let list = |args: &[&str]| {
+        let mut all = vec!["list"];
+        all.extend_from_slice(args);
+        all.push("../scenarios");
+        listed(&harness().args(&all).output().unwrap())
+    };
+    assert_eq!(list(&["--reproduces", report]), expected);
+    // The reference without its owner, in any case, names the same report.
+    assert_eq!(list(&["--reproduces", "LEGO#2473"]), expected);
+    // A number alone is not a reference.
+    assert_eq!(list(&["--reproduces", "2473"]), Vec::<String>::new());
+    // `--filter` finds the report's scenarios too (among others whose text says it).
+    let filtered = list(&["--filter", "lego#2473"]);
+    assert!(
+        expected.iter().all(|e| filtered.contains(e)),
+        "{filtered:?} lacks some of {expected:?}"
+    );
+    // `run --list` selects as `list` does.
+    let run_list = listed(
+        &harness()
+            .args(["run", "--list", "--reproduces", report, "../scenarios"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run_list, expected);
+}
+
+#[test]
 fn partitions_split_the_corpus_exactly_and_run_list_selects_as_list_does() {
     let all = listed(&harness().args(["list", "../scenarios"]).output().unwrap());
     assert!(all.len() >= 50, "{all:?}");
@@ -513,6 +555,7 @@ fn report(name: &str, passed: bool, output: &str) -> harness::runner::ScenarioRe
         path: format!("scenarios/{name}.toml"),
         description: format!("what {name} shows"),
         reproduces: None,
+        quote: None,
         client: "command sh".into(),
         passed,
         failures: if passed {

@@ -23,6 +23,7 @@ fn passing() -> ScenarioReport {
         path: "scenarios/aa-passes.toml".into(),
         description: "issues".into(),
         reproduces: None,
+        quote: None,
         client: "builtin gandiv5".into(),
         passed: true,
         failures: vec![],
@@ -49,6 +50,7 @@ fn failing() -> ScenarioReport {
         path: "scenarios/zz-fails.toml".into(),
         description: format!("prints {HOSTILE} and <img src=\"https://example.com/x.png\">"),
         reproduces: Some("go-acme/lego#1".into()),
+        quote: Some("does not match '^[a-z0-9]{24}$'".into()),
         client: "command sh".into(),
         passed: false,
         failures: vec![
@@ -135,6 +137,13 @@ fn failures_come_first_with_unmet_expectations_in_red_and_markup_as_text() {
         "{html}"
     );
     assert!(html.contains("<li class=\"unmet\"><code>outcome</code>"));
+    // The report a scenario reproduces and its quote are beside the outcome.
+    assert!(
+        html.contains(
+            "reproduces go-acme/lego#1 · quote: <q>does not match &#39;^[a-z0-9]{24}$&#39;</q>"
+        ),
+        "the reference and its quote are not shown: {html}"
+    );
     // In the diagram: the forbidden call is a red arrow, the outcome a red note, and the
     // first thing that went wrong (the 403) is marked.
     assert!(

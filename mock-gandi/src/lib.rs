@@ -11,6 +11,7 @@
 //! - [`era`]: Gandi as of a date (`as_of`): the one place that says what Gandi did when.
 //! - [`MockGandi`]: the in-process handle; `mock-gandi serve` is the same thing as a process.
 //! - [`replay`]: recorded real traffic replayed against a fresh mock (`mock-gandi replay`).
+//! - [`require`]: the rule for tests that need something outside the crate (skip or fail).
 //! - `container` (feature `container`): the mock-gandi image as a testcontainers `Image`.
 
 pub mod store;
@@ -29,6 +30,7 @@ pub mod fuzzing;
 pub mod journal;
 mod livedns;
 pub mod replay;
+pub mod require;
 mod server;
 mod state;
 pub mod xmlrpc;

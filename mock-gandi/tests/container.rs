@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use common::wire::{http, txt_over_udp};
 use hickory_proto::op::ResponseCode;
 use mock_gandi::container::MockGandiImage;
+use mock_gandi::require::skip_or_fail;
 use testcontainers::runners::AsyncRunner;
 
 const PAT: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -27,25 +28,15 @@ fn docker(args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// A skip, written past the test harness's capture so that it shows in a passing run.
-fn skipped(why: &str) {
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!("SKIPPED (counted as passed; set GANDI_E2E_REQUIRE_ALL=1 to fail): {why}\n")
-            .as_bytes(),
-    );
-}
-
 fn image_present() -> bool {
     let image = std::env::var("MOCK_GANDI_IMAGE").unwrap_or_else(|_| "mock-gandi:local".into());
     if docker(&["image", "inspect", &image]).is_some() {
         return true;
     }
-    let why = format!("no {image} image: build it with ci/build-mock-image");
-    if std::env::var_os("GANDI_E2E_REQUIRE_ALL").is_some() {
-        panic!("{why} (GANDI_E2E_REQUIRE_ALL is set)");
-    }
-    skipped(&why);
+    skip_or_fail(
+        &format!("the {image} image"),
+        "build it with ci/build-mock-image",
+    );
     false
 }
 
@@ -121,9 +112,9 @@ async fn the_image_serves_the_apis_and_dns_from_its_seed_and_reports_healthy() {
     assert_eq!(docker(&["inspect", "--format", "{{.Id}}", &id]), None);
 }
 
-/// The README's Python example (`examples/python`, pytest with testcontainers from PyPI, in the
-/// repository's .venv that ci/setup makes) passes against the same image: what a Python
-/// project's test suite would run.
+/// The guide's Python example (docs/container.md: `examples/python`, pytest with testcontainers
+/// from PyPI, in the repository's .venv that ci/setup makes) passes against the same image:
+/// what a Python project's test suite would run.
 #[test]
 fn the_python_testcontainers_example_passes_against_the_image() {
     if !image_present() {
@@ -136,11 +127,7 @@ fn the_python_testcontainers_example_passes_against_the_image() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_testcontainers {
-        let why = "no .venv with pytest and testcontainers: run ci/setup --tests";
-        if std::env::var_os("GANDI_E2E_REQUIRE_ALL").is_some() {
-            panic!("{why} (GANDI_E2E_REQUIRE_ALL is set)");
-        }
-        skipped(why);
+        skip_or_fail("pytest and testcontainers in .venv", "run ci/setup --tests");
         return;
     }
     let out = std::process::Command::new(pytest)

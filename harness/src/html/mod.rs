@@ -157,6 +157,9 @@ fn scenario(out: &mut String, index: usize, r: &ScenarioReport) {
     if let Some(source) = &r.reproduces {
         meta.push(format!("reproduces {}", esc(source)));
     }
+    if let Some(quote) = &r.quote {
+        meta.push(format!("quote: <q>{}</q>", esc(quote)));
+    }
     if r.network == crate::sandbox::Network::Sandbox {
         meta.push("sandbox network".into());
     }

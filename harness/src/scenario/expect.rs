@@ -21,6 +21,9 @@ pub struct Expect {
     pub no_calls: Vec<String>,
     /// What DNS must answer once the client has finished.
     pub dns: Vec<DnsExpect>,
+    /// The scenario's `quote`: a report's own line, which must appear in the client's output
+    /// or in the transcript (a call line, a request body, a DNS question).
+    pub quote: Option<String>,
 }
 
 impl Expect {
@@ -32,12 +35,15 @@ impl Expect {
         all.extend((0..self.calls.len()).map(Expectation::Call));
         all.extend((0..self.no_calls.len()).map(Expectation::NoCall));
         all.extend((0..self.dns.len()).map(Expectation::Dns));
+        if self.quote.is_some() {
+            all.push(Expectation::Quote);
+        }
         all
     }
 }
 
 /// One expectation of a scenario, named as its file writes it: `outcome`,
-/// `error_contains[1]`, `calls[0]`, `no_calls[0]`, `expect.dns[0]` (counted from 0).
+/// `error_contains[1]`, `calls[0]`, `no_calls[0]`, `expect.dns[0]` (counted from 0), `quote`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Expectation {
     Outcome,
@@ -45,6 +51,7 @@ pub enum Expectation {
     Call(usize),
     NoCall(usize),
     Dns(usize),
+    Quote,
 }
 
 impl fmt::Display for Expectation {
@@ -55,6 +62,7 @@ impl fmt::Display for Expectation {
             Expectation::Call(i) => write!(f, "calls[{i}]"),
             Expectation::NoCall(i) => write!(f, "no_calls[{i}]"),
             Expectation::Dns(i) => write!(f, "expect.dns[{i}]"),
+            Expectation::Quote => f.write_str("quote"),
         }
     }
 }

@@ -24,6 +24,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 struct RawScenario {
     description: String,
     reproduces: Option<String>,
+    quote: Option<Spanned<String>>,
     timeout_seconds: Option<Spanned<u64>>,
     #[serde(default)]
     network: Network,
@@ -56,6 +57,9 @@ pub struct Scenario {
     pub path: PathBuf,
     pub description: String,
     pub reproduces: Option<String>,
+    /// The report's own line (an error text, a status, a body size) that the run must show,
+    /// in the client's output or the transcript (`quote`; see [`Expect::quote`]).
+    pub quote: Option<String>,
     pub request: IssuanceRequest,
     pub expect: Expect,
     /// The file's text, as read: a sandbox reads the scenario again on its side.
@@ -194,6 +198,22 @@ impl Scenario {
             Some(t) => Duration::from_secs(*t.get_ref()),
             None => DEFAULT_TIMEOUT,
         };
+        let quote = match raw.quote {
+            Some(q) if q.get_ref().trim().is_empty() => {
+                return Err(err(
+                    at(q.span()),
+                    "quote: an empty quote shows nothing".into(),
+                ));
+            }
+            Some(q) if raw.reproduces.is_none() => {
+                return Err(err(
+                    at(q.span()),
+                    "quote: a quote is a report's own line: name the report with `reproduces`"
+                        .into(),
+                ));
+            }
+            q => q.map(Spanned::into_inner),
+        };
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -203,6 +223,7 @@ impl Scenario {
             path: path.to_path_buf(),
             description: raw.description,
             reproduces: raw.reproduces,
+            quote: quote.clone(),
             request: IssuanceRequest {
                 seed: raw.gandi,
                 client,
@@ -218,6 +239,7 @@ impl Scenario {
                 calls: raw.expect.calls,
                 no_calls: raw.expect.no_calls,
                 dns: raw.expect.dns,
+                quote,
             },
         })
     }
@@ -321,6 +343,29 @@ error_contains = ["(500037)"]
         let e = parse(&text).unwrap_err();
         assert_eq!(e.line, Some(9), "{e}");
         assert!(e.message.contains("client.provider"), "{e}");
+    }
+
+    #[test]
+    fn a_quote_needs_its_report_and_some_text() {
+        let with_quote = GOOD.replace(
+            "reproduces = \"go-acme/lego#2473\"",
+            "reproduces = \"go-acme/lego#2473\"\nquote = \"does not match\"",
+        );
+        let s = parse(&with_quote).unwrap();
+        assert_eq!(s.quote.as_deref(), Some("does not match"));
+        assert_eq!(s.expect.quote.as_deref(), Some("does not match"));
+        assert!(s.expect.all().contains(&Expectation::Quote));
+
+        let orphan = with_quote.replace("reproduces = \"go-acme/lego#2473\"\n", "");
+        let e = parse(&orphan).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.starts_with("quote: "), "{e}");
+        assert!(e.message.contains("reproduces"), "{e}");
+
+        let empty = with_quote.replace("\"does not match\"", "\" \"");
+        let e = parse(&empty).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("empty"), "{e}");
     }
 
     #[test]

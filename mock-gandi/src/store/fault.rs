@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::fault_status::status_answer;
+use super::fault_answer::status_answer;
+pub use super::fault_answer::{CloseAt, FAULT_STATUSES, FaultAnswer};
 use super::types::Invalid;
 
 /// Which API a rule is for.
@@ -59,17 +60,6 @@ fn draw(seed: u64, count: u32) -> f64 {
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Where a connection is closed instead of answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CloseAt {
-    /// No answer at all: the connection ends after the request was read.
-    Before,
-    /// The API's answer begins (its status, headers and half its body), then the connection
-    /// ends.
-    MidBody,
-}
-
 /// When a rule's answer replaces the API's: without the request being handled, or after it
 /// was (the change is made, then the client gets the fault, as when a gateway times out behind
 /// a backend that succeeded).
@@ -79,31 +69,6 @@ pub enum Apply {
     #[default]
     Never,
     Before,
-}
-
-/// What the mock answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum FaultAnswer {
-    /// This HTTP status with Gandi's body for it (LiveDNS's error catalogue).
-    Status(u16),
-    /// This HTTP status with a body of the rule's own (`body`, `content_type`), or Gandi's
-    /// front end's error page (`gateway = "html"`).
-    Custom {
-        status: u16,
-        body: String,
-        content_type: String,
-        gateway: bool,
-    },
-    /// An XML-RPC fault (HTTP 200); no message: the fault catalogue's text for the code.
-    XmlRpcFault { code: i32, message: Option<String> },
-    /// An XML-RPC success carrying this value (a TOML or JSON value: tables are structs).
-    XmlRpcResult(serde_json::Value),
-    /// Only the delay: then the API answers as usual.
-    Delay,
-    /// The connection is closed instead of (or in the middle of) the answer.
-    Close(CloseAt),
-    /// No answer, ever: the request waits until the client leaves or the mock stops.
-    Hang,
 }
 
 /// One rule. It reads and writes the seed's format (`[[fault]]`, or the same keys in JSON).
@@ -260,9 +225,6 @@ impl From<FaultRule> for RawFault {
         }
     }
 }
-
-/// The statuses a rule may answer with: those Gandi's error catalogue has a body for.
-pub const FAULT_STATUSES: [u16; 10] = [401, 403, 404, 405, 413, 429, 500, 502, 503, 504];
 
 impl TryFrom<RawFault> for FaultRule {
     type Error = Invalid;

@@ -10,7 +10,7 @@ mod cow_list;
 mod dns_fault;
 mod domains;
 mod fault;
-mod fault_status;
+mod fault_answer;
 mod keys;
 mod lag;
 mod legacy;

@@ -1,9 +1,49 @@
-//! A fault rule's status answer as the seed writes it (`status`, with `body` and
-//! `content_type`, or `gateway`): Gandi's catalogued body, the rule's own, or the front end's
-//! error page.
+//! What a fault rule answers ([`FaultAnswer`]), and its status answer as the seed writes it
+//! (`status`, with `body` and `content_type`, or `gateway`): Gandi's catalogued body, the
+//! rule's own, or the front end's error page.
 
-use super::fault::{FAULT_STATUSES, FaultAnswer};
+use serde::{Deserialize, Serialize};
+
 use super::types::Invalid;
+
+/// Where a connection is closed instead of answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CloseAt {
+    /// No answer at all: the connection ends after the request was read.
+    Before,
+    /// The API's answer begins (its status, headers and half its body), then the connection
+    /// ends.
+    MidBody,
+}
+
+/// What the mock answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum FaultAnswer {
+    /// This HTTP status with Gandi's body for it (LiveDNS's error catalogue).
+    Status(u16),
+    /// This HTTP status with a body of the rule's own (`body`, `content_type`), or Gandi's
+    /// front end's error page (`gateway = "html"`).
+    Custom {
+        status: u16,
+        body: String,
+        content_type: String,
+        gateway: bool,
+    },
+    /// An XML-RPC fault (HTTP 200); no message: the fault catalogue's text for the code.
+    XmlRpcFault { code: i32, message: Option<String> },
+    /// An XML-RPC success carrying this value (a TOML or JSON value: tables are structs).
+    XmlRpcResult(serde_json::Value),
+    /// Only the delay: then the API answers as usual.
+    Delay,
+    /// The connection is closed instead of (or in the middle of) the answer.
+    Close(CloseAt),
+    /// No answer, ever: the request waits until the client leaves or the mock stops.
+    Hang,
+}
+
+/// The statuses a rule may answer with: those Gandi's error catalogue has a body for.
+pub const FAULT_STATUSES: [u16; 10] = [401, 403, 404, 405, 413, 429, 500, 502, 503, 504];
 
 /// A status answer: Gandi's body from the catalogue when the rule gives none, else the rule's
 /// own body (any status from 200 to 599), or Gandi's front end's page (`gateway = "html"`).
