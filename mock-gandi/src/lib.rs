@@ -41,6 +41,7 @@ pub use state::{AppState, Limits, Shutdown, ShutdownTrigger};
 mod handle;
 mod listen;
 mod proxy;
+mod proxy_hosts;
 mod tls;
 
 pub use handle::{MockGandi, MockGandiBuilder, StartError};

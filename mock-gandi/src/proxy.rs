@@ -29,47 +29,9 @@ use tower::ServiceExt;
 
 use crate::era::Era;
 use crate::journal::{Api, Journal, RequestEntry};
+use crate::proxy_hosts::{GandiHost, allowed_targets, host_named};
 use crate::state::{AppState, Limits, Proxied, Shutdown, request_host};
 use crate::tls::MockCa;
-
-/// What `api.gandi.net` (and its sandbox) serves: LiveDNS, the Domain and Organization APIs.
-const API_GANDI: &[&str] = &["/v5/livedns", "/v5/domain", "/v5/organization"];
-
-/// The hosts the proxy tunnels to, each with the APIs (path prefixes) it serves
-/// (gandi-wire.md §1).
-const HOSTS: &[GandiHost] = &[
-    GandiHost {
-        name: "rpc.gandi.net",
-        prefixes: &["/xmlrpc"],
-        beta: false,
-    },
-    GandiHost {
-        name: "rpc.ote.gandi.net",
-        prefixes: &["/xmlrpc"],
-        beta: false,
-    },
-    GandiHost {
-        name: "dns.api.gandi.net",
-        prefixes: &["/api/v5"],
-        beta: false,
-    },
-    GandiHost {
-        name: "api.gandi.net",
-        prefixes: API_GANDI,
-        beta: false,
-    },
-    GandiHost {
-        name: "api.sandbox.gandi.net",
-        prefixes: API_GANDI,
-        beta: false,
-    },
-    // LiveDNS's beta host, the old host's API, in its era only (`Era::beta_host`).
-    GandiHost {
-        name: "dns.beta.gandi.net",
-        prefixes: &["/api/v5"],
-        beta: true,
-    },
-];
 
 /// A request head longer than this is refused (431). Real CONNECT heads are a few hundred
 /// bytes; the bound keeps a misbehaving client from growing a buffer without end.
@@ -80,30 +42,6 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// unread bytes sends a reset, which can destroy the refusal before the client reads it.
 const LINGER: Duration = Duration::from_millis(500);
 const LINGER_BYTES: usize = 64 * 1024;
-
-#[derive(Debug)]
-struct GandiHost {
-    name: &'static str,
-    prefixes: &'static [&'static str],
-    /// Served only while the store's era has the beta host (`Era::beta_host`); refused like
-    /// any other name otherwise.
-    beta: bool,
-}
-
-impl GandiHost {
-    /// Whether Gandi answered on this name in `era`.
-    fn answers_in(&self, era: Era) -> bool {
-        !self.beta || era.beta_host()
-    }
-    /// Whether `path` belongs to this host's API: the prefix itself or below it, on a
-    /// segment boundary (as the router's `nest` matches).
-    fn serves(&self, path: &str) -> bool {
-        self.prefixes.iter().any(|prefix| {
-            path.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-}
 
 /// How a connection names the Gandi host it wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -472,16 +410,6 @@ impl Refusal {
     }
 }
 
-/// The allowed targets, for refusal bodies.
-fn allowed_targets() -> String {
-    HOSTS
-        .iter()
-        .filter(|h| !h.beta)
-        .map(|h| format!("{}:443", h.name))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// What a head read from a client decides: the Gandi host and the client's HTTP version, or
 /// the refusal to send (`None`: the client went away before a whole head).
 fn decide_head(
@@ -585,12 +513,6 @@ fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
     }
 }
 
-/// The Gandi host of this name (any letter case; a root dot is the same host).
-fn host_named(name: &str) -> Option<&'static GandiHost> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    HOSTS.iter().find(|h| h.name.eq_ignore_ascii_case(name))
-}
-
 /// `host:port` or `[v6]:port`, with a decimal port.
 fn split_authority(target: &str) -> Option<(&str, u16)> {
     let (host, port) = match target.strip_prefix('[') {
@@ -644,6 +566,7 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, refusal: &Refusal
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy_hosts::HOSTS;
 
     fn status(head: &str) -> u16 {
         match judge(head.as_bytes()) {
