@@ -91,11 +91,15 @@ async fn seed(State(app): State<AppState>, body: Bytes) -> Response {
     match Seed::parse(text) {
         Ok(seed) => {
             app.store.add_seed(&seed);
-            axum::Json(json!({
+            // `as_of`, when the seed sets one, is Gandi's date from now on (see `crate::era`).
+            let mut answer = json!({
                 "domains": seed.domain.len(),
                 "credentials": seed.credential.len(),
-            }))
-            .into_response()
+            });
+            if let Some(as_of) = seed.as_of {
+                answer["as_of"] = json!(as_of.to_string());
+            }
+            axum::Json(answer).into_response()
         }
         Err(e) => error(StatusCode::BAD_REQUEST, format!("invalid seed: {e}")),
     }
@@ -158,6 +162,7 @@ fn rules_of(body: &[u8], key: &str) -> Result<Seed, String> {
         || !seed.credential.is_empty()
         || seed.rate_limit.is_some()
         || seed.propagation.is_some()
+        || seed.as_of.is_some()
         || (key != "fault" && !seed.fault.is_empty())
         || (key != "dns_fault" && !seed.dns_fault.is_empty());
     if other {

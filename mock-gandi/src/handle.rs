@@ -42,6 +42,7 @@ pub struct MockGandiBuilder {
     nameserver_ip: Option<IpAddr>,
     ca_dir: Option<PathBuf>,
     limits: crate::state::Limits,
+    as_of: Option<crate::era::AsOf>,
 }
 
 /// What the store starts with: a seed, or a store already read from a seed's text.
@@ -63,6 +64,7 @@ impl Default for MockGandiBuilder {
             nameserver_ip: None,
             ca_dir: None,
             limits: crate::state::Limits::default(),
+            as_of: None,
         }
     }
 }
@@ -79,6 +81,12 @@ impl MockGandiBuilder {
     pub fn seed_text(mut self, text: &str) -> Result<Self, SeedError> {
         self.initial = Initial::Store(ZoneStore::parse(text)?);
         Ok(self)
+    }
+
+    /// Gandi as of this date, whatever the seed's `as_of` says (see `crate::era`).
+    pub fn as_of(mut self, as_of: crate::era::AsOf) -> Self {
+        self.as_of = Some(as_of);
+        self
     }
 
     /// Where the direct HTTP listener binds (default 127.0.0.1, any port).
@@ -177,6 +185,10 @@ impl MockGandiBuilder {
         let store = match self.initial {
             Initial::Seed(seed) => ZoneStore::new(seed),
             Initial::Store(store) => store,
+        };
+        let store = match self.as_of {
+            Some(as_of) => store.with_as_of(as_of),
+            None => store,
         };
         store.set_nameserver_ip(self.nameserver_ip.unwrap_or(match dns_addr.ip() {
             ip if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
@@ -330,6 +342,7 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
             router: crate::server::gandi_router(state.clone()),
             journal: state.journal.clone(),
             limits: state.limits,
+            store: Some(state.store.clone()),
         };
         let https_task = {
             let (backend, ca, shutdown) = (backend.clone(), ca.clone(), shutdown.clone());

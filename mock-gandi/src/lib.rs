@@ -8,6 +8,7 @@
 //! - `xmlrpc`: the legacy v4 XML-RPC API.
 //! - `dns`: an authoritative DNS server (UDP and TCP on one port) answering from the store.
 //! - `admin`: the `/_mock/...` API, the request and DNS journals.
+//! - [`era`]: Gandi as of a date (`as_of`): the one place that says what Gandi did when.
 //! - [`MockGandi`]: the in-process handle; `mock-gandi serve` is the same thing as a process.
 //! - [`replay`]: recorded real traffic replayed against a fresh mock (`mock-gandi replay`).
 //! - [`record`]: real Gandi traffic recorded through the mock's proxy (`mock-gandi record`).
@@ -23,6 +24,7 @@ mod admin;
 pub mod container;
 mod dns;
 mod domain_api;
+pub mod era;
 mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -41,6 +43,7 @@ pub use state::{AppState, Limits, Shutdown, ShutdownTrigger};
 mod handle;
 mod listen;
 mod proxy;
+mod proxy_hosts;
 mod tls;
 
 pub use handle::{MockGandi, MockGandiBuilder, StartError};

@@ -147,6 +147,10 @@ struct Serve {
     /// goes.
     #[arg(long, value_name = "N", default_value = "100000", value_parser = entries)]
     journal_entries: usize,
+    /// Gandi as of this date (YYYY-MM or YYYY-MM-DD), over the seed's `as_of`: each
+    /// documented difference of that time (README, "Gandi as of a date"). Default: today.
+    #[arg(long, value_name = "DATE", env = "MOCK_GANDI_AS_OF")]
+    as_of: Option<mock_gandi::era::AsOf>,
 }
 
 /// A number of journal entries, 10 to 10 million.
@@ -256,6 +260,7 @@ fn run(serve: Serve) -> anyhow::Result<()> {
         max_body,
         dns_tcp_idle,
         journal_entries,
+        as_of,
     } = serve;
     let mut builder = MockGandi::builder();
     if let Some(path) = seed {
@@ -284,6 +289,9 @@ fn run(serve: Serve) -> anyhow::Result<()> {
     }
     if let Some(ip) = ns_ip {
         builder = builder.nameserver_ip(ip);
+    }
+    if let Some(as_of) = as_of {
+        builder = builder.as_of(as_of);
     }
     // The handlers are installed before the ready line: a client may signal as soon as it
     // has read it.

@@ -18,6 +18,9 @@ pub(crate) const GANDI_NAMES: &[&str] = &[
     "rpc.gandi.net",
     "rpc.ote.gandi.net",
     "dns.api.gandi.net",
+    // The beta host of 2015–2017 (`crate::era::Era::beta_host`): the proxy decides whether
+    // it answers.
+    "dns.beta.gandi.net",
     "api.gandi.net",
     "api.sandbox.gandi.net",
 ];

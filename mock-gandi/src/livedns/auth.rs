@@ -7,6 +7,10 @@
 //!   `fetch_records`) reads `dns.api.gandi.net/api/v5/domains/{domain}/records` with
 //!   `Authorization: Apikey <key>` or `Bearer <pat>` and nothing else, so the old host takes
 //!   them (the gateway in front of both hosts is one).
+//!
+//! As of a date (`crate::era::Era`): before personal access tokens existed a Bearer token is
+//! no credential at all (`personal_access_tokens`), and before 2025 the old host reads
+//! `X-Api-Key` only (`old_host_reads_authorization`).
 
 use std::sync::Arc;
 
@@ -46,6 +50,9 @@ fn current(
         return Err(ApiError::NoCredentials);
     };
     let pat = state.credential(token, CredentialKind::Pat);
+    if scheme.eq_ignore_ascii_case("bearer") && !state.era().personal_access_tokens() {
+        return Err(ApiError::NoCredentials);
+    }
     match scheme {
         s if s.eq_ignore_ascii_case("bearer") => match pat {
             Some(c) if !c.is_expired(now) => Ok(c.clone()),
@@ -74,7 +81,20 @@ fn old(
         .map(str::trim)
         .unwrap_or_default();
     if key.is_empty() && headers.contains_key(http::header::AUTHORIZATION) {
-        return current(headers, state, now);
+        if state.era().old_host_reads_authorization() {
+            return current(headers, state, now);
+        }
+        // qdm12/ddns-updater#852 (2024-11): a Bearer PAT on the old host → 403; an
+        // `Authorization: Apikey` alone is no key at all (Danamir/dyn-gandi#27, 2021-12).
+        let bearer = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_whitespace().next())
+            .is_some_and(|s| s.eq_ignore_ascii_case("bearer"));
+        if bearer && state.era().personal_access_tokens() {
+            return Err(ApiError::Forbidden);
+        }
+        return Err(ApiError::BadApiKey);
     }
     if key.is_empty() {
         return Err(ApiError::BadApiKey);

@@ -25,6 +25,16 @@ pub(super) struct Cx<'a> {
     pub headers: &'a HeaderMap,
     /// The method, HEAD read as GET.
     pub method: Method,
+    /// Gandi as of the store's date, on this host: whether domains have zones
+    /// (`Era::zones_api`, the old host only).
+    pub zones: bool,
+}
+
+impl Cx<'_> {
+    /// Whether this answer is the zones era's (`crate::era::Era::zones_api`).
+    pub fn zones_era(&self) -> bool {
+        self.zones
+    }
 }
 /// The domain of a path. A string that cannot be a domain name is no zone at all.
 pub(super) fn zone(raw: &str) -> Result<Fqdn, ApiError> {

@@ -11,6 +11,7 @@ use super::error::ApiError;
 use super::extract::{Fields, json_object, rrtypes};
 use super::paths::{Target, path_fqdn};
 use super::records::{FullRrset, read_full_rrset};
+use super::zones::zone_uuid;
 use crate::store::{Fqdn, NAMESERVERS, Need, RecordType, RelName};
 
 /// What `POST /domains` answers (gandi-wire.md §4.1 gives it spaced).
@@ -146,6 +147,18 @@ fn get_domain(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
         .app
         .store
         .read(|s| access(s, cx, fqdn, Need::Read).map(|d| d.automatic_snapshots))?;
+    if cx.zones_era() {
+        let body = ZonesEraDomainJson {
+            zone_uuid: zone_uuid(fqdn),
+            zone_records_href: format!("{}/records", cx.base.zone(fqdn)),
+            fqdn: fqdn.as_str(),
+            zone_href: cx.base.zone(fqdn),
+            domain_href: cx.base.domain(fqdn),
+            domain_keys_href: cx.base.keys(fqdn),
+            domain_records_href: cx.base.records(fqdn),
+        };
+        return Ok(json(StatusCode::OK, to_json(&body)));
+    }
     let body = DomainJson {
         domain_keys_href: cx.base.keys(fqdn),
         fqdn: fqdn.as_str(),
@@ -154,6 +167,20 @@ fn get_domain(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
         domain_href: cx.base.domain(fqdn),
     };
     Ok(json(StatusCode::OK, to_json(&body)))
+}
+
+/// `GET /domains/{fqdn}` on the old host in the zones era (`Era::zones_api`): the members
+/// Gandi/gandi.cli#285 dumped (2019-04), in its order (the wire order is not shown: inferred);
+/// no `automatic_snapshots` in that dump.
+#[derive(Serialize)]
+struct ZonesEraDomainJson<'a> {
+    zone_uuid: String,
+    zone_records_href: String,
+    fqdn: &'a str,
+    zone_href: String,
+    domain_href: String,
+    domain_keys_href: String,
+    domain_records_href: String,
 }
 
 /// `PATCH /domains/{fqdn}`: `automatic_snapshots`, the one property Gandi's reference lets a

@@ -14,7 +14,7 @@ use super::context::Cx;
 use super::error::ApiError;
 use super::extract::{ListQuery, read_body};
 use super::paths::{Base, Target};
-use super::{axfr, domains, keys, records, snapshots};
+use super::{axfr, domains, keys, records, snapshots, spaced, zones};
 use crate::journal::Note;
 use crate::state::AppState;
 
@@ -35,10 +35,20 @@ pub(crate) async fn dispatch(app: &AppState, generation: Generation, request: Re
         Some(Ok(bytes)) if !bytes.is_empty() => Some(String::from_utf8_lossy(bytes).into_owned()),
         _ => None,
     };
+    let era = app.store.read(|s| s.era());
+    let path = parts.uri.path();
+    let rest = path.strip_prefix(generation.prefix()).unwrap_or(path);
+    if zones::is_zones_path(rest) && !era.zones_api() {
+        // Outside its era the zones API is no route: the router's page, as before.
+        return super::unknown_route(parts.method, parts.uri).await;
+    }
     let mut response = match handle(app, generation, &parts, body, &mut auth).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     };
+    if generation == Generation::Old && era.old_host_spaced_json() {
+        response = spaced::respace(response).await;
+    }
     response.extensions_mut().insert(Note {
         auth,
         body: sent,
@@ -55,7 +65,7 @@ async fn handle(
     auth: &mut Option<&'static str>,
 ) -> Result<Response, ApiError> {
     let path = parts.uri.path();
-    let target = Target::parse(path.strip_prefix(generation.prefix()).unwrap_or(path));
+    let rest = path.strip_prefix(generation.prefix()).unwrap_or(path);
     // HEAD is GET without a body; hyper drops the body.
     let method = if parts.method == Method::HEAD {
         Method::GET
@@ -63,7 +73,7 @@ async fn handle(
         parts.method.clone()
     };
     // The generic nameservers are the one route Gandi serves without authentication.
-    if let Target::GenericNameservers(d) = target {
+    if let Target::GenericNameservers(d) = Target::parse(rest) {
         return domains::generic_nameservers(&parts.method, &method, d);
     }
     let now = OffsetDateTime::now_utc();
@@ -71,6 +81,15 @@ async fn handle(
         .store
         .read(|s| authenticate(generation, &parts.headers, s, now))?;
     *auth = Some(cred.kind.as_str());
+    // The zones era's `/zones/{uuid}/records...` is its domain's records, once the zone's
+    // rights allow it (`zones`).
+    let by_zone = if zones::is_zones_path(rest) {
+        Some(app.store.read(|s| zones::domain_path(rest, s, &cred))?)
+    } else {
+        None
+    };
+    let target = Target::parse(by_zone.as_deref().unwrap_or(rest));
+    let zones = generation == Generation::Old && app.store.read(|s| s.era()).zones_api();
 
     let allow = target.allow().ok_or(ApiError::NotFound)?;
     if !allow.split(", ").any(|m| m == method.as_str()) {
@@ -89,6 +108,7 @@ async fn handle(
         query,
         headers: &parts.headers,
         method,
+        zones,
     };
     match target {
         Target::Domains | Target::Domain(_) | Target::Nameservers(_) | Target::RrTypes => {

@@ -5,7 +5,8 @@
 //! Parts: `auth` (credentials per host), `paths` (which resource a path names, hrefs),
 //! `extract` (queries and bodies read without framework rejections), `error` (the one error
 //! type and its catalogue), `handlers` (the dispatcher), and the endpoints by resource:
-//! `domains`, `records`, `zone_text`, `snapshots`, `keys` (DNSSEC), `axfr` (zone transfer).
+//! `domains`, `records`, `zone_text`, `snapshots`, `keys` (DNSSEC), `axfr` (zone transfer), `zones` (the old host's zones API,
+//! in its era).
 
 pub(crate) mod auth;
 mod axfr;
@@ -18,7 +19,9 @@ mod keys;
 mod paths;
 mod records;
 mod snapshots;
+mod spaced;
 mod zone_text;
+mod zones;
 
 /// The JSON answer every Gandi v5 API gives (the Domain and Organization APIs use it too).
 pub(crate) use context::{json, to_json};
@@ -53,6 +56,10 @@ impl Generation {
 /// The first segments of every route of Gandi's LiveDNS reference.
 const ROOTS: [&str; 4] = ["/domains", "/dns", "/axfr", "/nameservers"];
 
+/// Below the old base only: the zones API, answered in its era and the router's unknown
+/// page otherwise (`zones`).
+const OLD_ROOTS: [&str; 1] = ["/zones"];
+
 /// The LiveDNS API whose dispatcher answers `path`: every path below one of the [`ROOTS`]
 /// goes to one dispatcher, so that unknown paths, methods and malformed segments get Gandi's
 /// errors rather than a router's; any other path under a base is [`unknown_route`]'s.
@@ -60,8 +67,10 @@ pub(crate) fn generation_of(path: &str) -> Option<Generation> {
     [Generation::Current, Generation::Old]
         .into_iter()
         .find(|g| {
-            path.strip_prefix(g.prefix())
-                .is_some_and(|rest| ROOTS.iter().any(|root| path_is_below(rest, root)))
+            path.strip_prefix(g.prefix()).is_some_and(|rest| {
+                ROOTS.iter().any(|root| path_is_below(rest, root))
+                    || (*g == Generation::Old && OLD_ROOTS.iter().any(|r| path_is_below(rest, r)))
+            })
         })
 }
 
@@ -184,6 +193,8 @@ mod tests {
             ("/v5/livedns", None),
             ("/v5/livedns/", None),
             ("/v5/livedns/zones", None),
+            ("/api/v5/zones", Some(Generation::Old)),
+            ("/api/v5/zones/x/records", Some(Generation::Old)),
             ("/v5/livedns/dns/rrtypes", Some(Generation::Current)),
             ("/v5/livedns/axfr/tsig", Some(Generation::Current)),
             (

@@ -7,7 +7,7 @@ use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt,
 };
 
-use super::{GandiHost, HOSTS, host_named};
+use crate::proxy_hosts::{GandiHost, allowed_targets, host_named};
 
 /// A request head longer than this is refused (431). Real CONNECT heads are a few hundred
 /// bytes; the bound keeps a misbehaving client from growing a buffer without end.
@@ -104,6 +104,19 @@ pub(super) struct Refusal {
 }
 
 impl Refusal {
+    /// A target that is not a Gandi host (of the store's time): this is no open proxy.
+    pub(super) fn not_open(version: Version) -> Self {
+        Self::new(
+            version,
+            403,
+            "Forbidden",
+            format!(
+                "mock-gandi proxy: not an open proxy; CONNECT is allowed to {} only\n",
+                allowed_targets()
+            ),
+        )
+    }
+
     fn new(version: Version, status: u16, reason: &'static str, body: String) -> Self {
         Self {
             version,
@@ -157,15 +170,6 @@ impl Refusal {
         )
         .into_bytes()
     }
-}
-
-/// The allowed targets, for refusal bodies.
-fn allowed_targets() -> String {
-    HOSTS
-        .iter()
-        .map(|h| format!("{}:443", h.name))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// What a head read from a client decides: the Gandi host and the client's HTTP version, or
@@ -332,6 +336,7 @@ pub(super) async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, refusa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy_hosts::HOSTS;
 
     fn status(head: &str) -> u16 {
         match judge(head.as_bytes()) {

@@ -25,7 +25,9 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+use crate::era::Era;
 use crate::journal::{Api, Journal, RequestEntry};
+use crate::proxy_hosts::{GandiHost, host_named};
 use crate::state::{Limits, Proxied, Shutdown, request_host};
 use crate::tls::MockCa;
 
@@ -34,53 +36,8 @@ mod head;
 pub(crate) use head::decide;
 use head::{Refusal, decide_head, read_head, refuse};
 
-/// What `api.gandi.net` (and its sandbox) serves: LiveDNS, the Domain and Organization APIs.
-const API_GANDI: &[&str] = &["/v5/livedns", "/v5/domain", "/v5/organization"];
-
-/// The hosts the proxy tunnels to, each with the APIs (path prefixes) it serves
-/// (gandi-wire.md §1).
-const HOSTS: &[GandiHost] = &[
-    GandiHost {
-        name: "rpc.gandi.net",
-        prefixes: &["/xmlrpc"],
-    },
-    GandiHost {
-        name: "rpc.ote.gandi.net",
-        prefixes: &["/xmlrpc"],
-    },
-    GandiHost {
-        name: "dns.api.gandi.net",
-        prefixes: &["/api/v5"],
-    },
-    GandiHost {
-        name: "api.gandi.net",
-        prefixes: API_GANDI,
-    },
-    GandiHost {
-        name: "api.sandbox.gandi.net",
-        prefixes: API_GANDI,
-    },
-];
-
 /// Time for the TLS handshake after `200 Connection established`.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Debug)]
-pub(crate) struct GandiHost {
-    name: &'static str,
-    prefixes: &'static [&'static str],
-}
-
-impl GandiHost {
-    /// Whether `path` belongs to this host's API: the prefix itself or below it, on a
-    /// segment boundary (as the router's `nest` matches).
-    fn serves(&self, path: &str) -> bool {
-        self.prefixes.iter().any(|prefix| {
-            path.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
-}
 
 /// How a connection names the Gandi host it wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +57,9 @@ pub struct Backend {
     pub router: Router,
     pub journal: Arc<Journal>,
     pub limits: Limits,
+    /// The mock's store, whose era decides which hosts answer (the beta host in its time);
+    /// none for the recorder, which forwards to today's Gandi.
+    pub store: Option<Arc<crate::store::ZoneStore>>,
 }
 
 /// Serves the proxy (or the HTTPS listener) on `listener` until `shutdown`, then waits for
@@ -115,6 +75,7 @@ pub async fn run(
         router,
         journal,
         limits,
+        store,
     } = backend;
     let what = match entry {
         Entry::Connect => "proxy",
@@ -126,6 +87,7 @@ pub async fn run(
             ca: ca.clone(),
             router: router.clone(),
             journal: journal.clone(),
+            store: store.clone(),
             shutdown: shutdown.clone(),
             limits,
         };
@@ -140,17 +102,26 @@ struct Connection {
     ca: Arc<MockCa>,
     router: Router,
     journal: Arc<Journal>,
+    store: Option<Arc<crate::store::ZoneStore>>,
     shutdown: Shutdown,
     limits: Limits,
 }
 
 impl Connection {
+    /// The Gandi of the store's date (today without a store).
+    fn era(&self) -> Era {
+        self.store
+            .as_ref()
+            .map(|store| store.read(|s| s.era()))
+            .unwrap_or_default()
+    }
+
     async fn handle(mut self, stream: TcpStream) {
         let mut shutdown = self.shutdown.clone();
         match self.entry {
             Entry::Connect => {
                 let tunnel = tokio::select! {
-                    tunnel = open_tunnel(stream, &self.ca, self.limits.header_timeout) => tunnel,
+                    tunnel = open_tunnel(stream, &self.ca, self.limits.header_timeout, self.era()) => tunnel,
                     () = shutdown.wait() => return,
                 };
                 if let Some((tls, host)) = tunnel {
@@ -164,8 +135,8 @@ impl Connection {
                 };
                 match accepted {
                     Ok(Ok((tls, name))) => match host_named(&name) {
-                        Some(host) => self.serve(tls, host).await,
-                        None => tracing::debug!("https: no Gandi host named {name:?}"),
+                        Some(host) if host.answers_in(self.era()) => self.serve(tls, host).await,
+                        _ => tracing::debug!("https: no Gandi host named {name:?}"),
                     },
                     Ok(Err(e)) => tracing::debug!("https: TLS handshake refused or failed: {e}"),
                     Err(_) => tracing::debug!("https: TLS handshake timed out"),
@@ -255,6 +226,7 @@ async fn open_tunnel(
     stream: TcpStream,
     ca: &MockCa,
     head_timeout: Duration,
+    era: Era,
 ) -> Option<(
     impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
     &'static GandiHost,
@@ -266,6 +238,14 @@ async fn open_tunnel(
         Ok(read) => decide_head(read),
         Err(_) => Err(Some(Refusal::timeout())),
     };
+    // A host of another time is any other name today.
+    let decision = decision.and_then(|(host, version)| {
+        if host.answers_in(era) {
+            Ok((host, version))
+        } else {
+            Err(Some(Refusal::not_open(version)))
+        }
+    });
     let (host, version) = match decision {
         Ok(target) => target,
         Err(None) => return None,
@@ -291,10 +271,4 @@ async fn open_tunnel(
             None
         }
     }
-}
-
-/// The Gandi host of this name (any letter case; a root dot is the same host).
-fn host_named(name: &str) -> Option<&'static GandiHost> {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    HOSTS.iter().find(|h| h.name.eq_ignore_ascii_case(name))
 }

@@ -125,6 +125,7 @@ impl Recorder {
             router: Router::new().fallback(forward).with_state(shared),
             journal: Arc::new(Journal::with_capacity(limits.journal_entries)),
             limits,
+            store: None,
         };
         let bind = |addr: SocketAddr, what: &str| {
             let what = what.to_string();

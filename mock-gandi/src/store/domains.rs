@@ -55,6 +55,7 @@ impl State {
             account: true,
             automatic_snapshots: false,
             nameservers: Vec::new(),
+            zone_owner: None,
         };
         // The rrsets tried on a scratch state first, so that a refusal changes nothing here.
         let mut scratch = State::default();

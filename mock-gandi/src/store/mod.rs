@@ -135,6 +135,15 @@ impl ZoneStore {
         })
     }
 
+    /// The same store as Gandi was at `as_of` (before it serves: `mock-gandi serve --as-of`
+    /// overrides the seed's `as_of`, and a reset keeps it).
+    pub fn with_as_of(mut self, as_of: crate::era::AsOf) -> Self {
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        Arc::make_mut(state).set_era(crate::era::Era::new(Some(as_of)));
+        self.initial = state.clone();
+        self
+    }
+
     fn holding(state: State, propagation: Option<lag::Propagation>) -> Self {
         let state = Arc::new(state);
         let lag = propagation

@@ -44,6 +44,9 @@ impl CredentialKind {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
+    /// Gandi as of this date (`YYYY-MM` or `YYYY-MM-DD`; see `crate::era`); none: today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<crate::era::AsOf>,
     #[serde(default)]
     pub domain: Vec<SeedDomain>,
     #[serde(default)]
@@ -84,6 +87,11 @@ pub struct SeedDomain {
     /// any that is not Gandi's makes the mock's DNS refuse the zone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nameservers: Vec<String>,
+    /// In the zones era (`as_of` until 2022-07, see `crate::era`): the organization that owns
+    /// the domain's zone, when it is not the domain's own; a credential of another
+    /// organization (or of none) is refused on the zone, not on the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_owner: Option<String>,
 }
 
 fn yes() -> bool {

@@ -17,6 +17,9 @@ impl State {
         // The same relative names come back in domain after domain (`@`, `www`,
         // `_acme-challenge`): each is stored once per seed.
         let mut names = std::collections::HashSet::new();
+        if let Some(as_of) = seed.as_of {
+            self.set_era(crate::era::Era::new(Some(as_of)));
+        }
         for d in seed.domain {
             self.insert_domain(d, &mut names);
         }
@@ -25,6 +28,7 @@ impl State {
         self.dns_faults
             .extend(seed.dns_fault.iter().cloned().map(Armed::new));
         if let Some(limit) = seed.rate_limit {
+            let limit = limit.in_era(self.era);
             self.rate_limiter = Some(std::sync::Arc::new(RateLimiter::new(limit)));
         }
         for c in &seed.credential {
@@ -42,6 +46,17 @@ impl State {
                 write: c.permissions.contains(&Permission::Write),
                 expires: c.expires,
             }));
+        }
+    }
+
+    /// Gandi as of another date: a documented rate limit becomes that date's, counted afresh.
+    pub(super) fn set_era(&mut self, era: crate::era::Era) {
+        self.era = era;
+        if let Some(limiter) = &self.rate_limiter
+            && limiter.limit().documented
+        {
+            let limit = limiter.limit().in_era(era);
+            self.rate_limiter = Some(Arc::new(RateLimiter::new(limit)));
         }
     }
 
@@ -125,6 +140,7 @@ impl State {
                 snapshots: Default::default(),
                 keys: Default::default(),
                 transfer: Default::default(),
+                zone_owner: d.zone_owner,
             }),
         );
     }

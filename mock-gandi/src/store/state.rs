@@ -52,6 +52,9 @@ pub struct Domain {
     /// Slaves and TSIG keys that may transfer the zone (AXFR over TCP).
     #[serde(skip_serializing_if = "Transfer::is_empty")]
     pub transfer: Transfer,
+    /// The zones era's owner of its zone, when not the domain's organization (`zone_owner`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone_owner: Option<String>,
 }
 
 /// A legacy (v4) zone: numbered versions, exactly one active.
@@ -128,6 +131,8 @@ pub struct State {
     pub(crate) dns_faults: Vec<std::sync::Arc<Armed<DnsFaultRule>>>,
     /// The rate limit, when a seed sets one (a later seed's replaces it, counting afresh).
     pub(crate) rate_limiter: Option<std::sync::Arc<RateLimiter>>,
+    /// Gandi as of the seed's date (`as_of`); none: now.
+    pub(crate) era: crate::era::Era,
 }
 
 /// A rule, how many requests (or queries) it has matched and how many it has answered so far.
@@ -178,6 +183,11 @@ impl State {
     /// The DNS fault rules, in the order they were seeded.
     pub fn dns_faults(&self) -> &[std::sync::Arc<Armed<DnsFaultRule>>] {
         &self.dns_faults
+    }
+
+    /// Which Gandi the mock is: now, or as of the seed's date.
+    pub fn era(&self) -> crate::era::Era {
+        self.era
     }
 
     /// The rate limit's counter, if a seed set one.

@@ -81,7 +81,7 @@ pub fn execute(store: &ZoneStore, call: Call) -> Result<Value, Fault> {
         Call::Unknown(name) => Err(Fault::new(FaultKind::UnknownMethod, &[&name])),
         Call::DomainInfo { fqdn } => store.read(|s| {
             let d = s.legacy_domain(&fqdn)?;
-            Ok(domain_value(d))
+            Ok(domain_value(d, s.era()))
         }),
         Call::ZoneList => store.read(|s| {
             Ok(Value::Array(
@@ -102,8 +102,9 @@ pub fn execute(store: &ZoneStore, call: Call) -> Result<Value, Fault> {
             Ok(zone_value(s, z))
         }),
         Call::ZoneSet { fqdn, zone } => store.write(|s| {
+            let era = s.era();
             let d = s.legacy_set_zone(&fqdn, zone)?;
-            Ok(domain_value(d))
+            Ok(domain_value(d, era))
         }),
         Call::ZoneDelete { zone } => store.write(|s| {
             s.legacy_delete_zone(zone)?;
@@ -259,8 +260,14 @@ fn zone_list_item(s: &State, z: &LegacyZone) -> Value {
 const OWNER_HANDLE: &str = "MOCK1-GANDI";
 
 /// `domain.info` (and `domain.zone.set`): the members lego and lexicon read, in the recorded
-/// order, plus enough of the rest to look like the real answer.
-fn domain_value(d: &Domain) -> Value {
+/// order, plus enough of the rest to look like the real answer. A LiveDNS domain has no zone
+/// of v4's in the era of `Era::v4_livedns_domain_without_zone` (`zone_id` nil).
+fn domain_value(d: &Domain, era: crate::era::Era) -> Value {
+    let zone_id = if d.dns == DnsMode::Livedns && era.v4_livedns_domain_without_zone() {
+        Value::Nil
+    } else {
+        id_value(d.zone_id)
+    };
     let fqdn = d.fqdn.as_str();
     let tld = fqdn.rsplit('.').next().unwrap_or(fqdn);
     let services = match d.dns {
@@ -283,7 +290,7 @@ fn domain_value(d: &Domain) -> Value {
             "services".into(),
             Value::Array(vec![Value::string(services)]),
         ),
-        ("zone_id".into(), id_value(d.zone_id)),
+        ("zone_id".into(), zone_id),
         ("fqdn".into(), Value::string(fqdn)),
         ("tld".into(), Value::string(tld)),
     ])
