@@ -36,7 +36,7 @@ struct DomainItem<'a> {
 }
 
 fn list_domains(cx: &Cx) -> Result<Response, ApiError> {
-    if !cx.cred.read {
+    if !cx.cred.rights.allow(Need::Read) {
         return Err(ApiError::Forbidden);
     }
     let fqdns: Vec<Fqdn> = cx.app.store.read(|s| {
@@ -75,7 +75,7 @@ fn create_domain(cx: &Cx, bytes: &[u8]) -> Result<Response, ApiError> {
         Some(Err(i)) => return Err(ApiError::invalid("body", "fqdn", i.description)),
         _ => return Err(ApiError::Validation(errors)),
     };
-    if !cx.cred.write {
+    if !cx.cred.rights.allow(Need::Write) {
         return Err(ApiError::Forbidden);
     }
     let organization = cx.cred.organization.clone();

@@ -15,6 +15,7 @@ mod keys;
 mod lag;
 mod legacy;
 mod livedns;
+mod permissions;
 mod rate;
 mod records;
 mod registry;
@@ -30,7 +31,7 @@ mod view;
 
 use std::sync::{Arc, Mutex};
 
-pub use access::{Denied, Need};
+pub use access::Denied;
 pub use axfr::{Transfer, TsigKey, TsigKeys};
 pub use dns_fault::{DNS_FAULT_RCODES, DnsFaultAction, DnsFaultRule, DnsTransport};
 pub use domains::organization_uuid;
@@ -43,13 +44,14 @@ pub use keys::{
 pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use livedns::apex_rule;
+pub use permissions::{Need, Permission, Rights};
 pub use rate::{RateLimit, RateLimiter};
 pub use records::{LegacyRecord, Records};
 pub use registry::{CLASSIC_NAMESERVERS, is_gandi_nameserver};
 pub use rrsets::{RrSet, RrSets};
 pub use seed::{
-    CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
-    SeedError, SeedRecord,
+    CredentialKind, DnsMode, DuplicateSecret, Seed, SeedCredential, SeedDomain, SeedError,
+    SeedRecord,
 };
 pub use snapshots::{MAX_AUTOMATIC, Snapshot, Snapshots};
 pub use state::{Armed, ArmedFault, Credential, Domain, LegacyZone, State, redact};

@@ -10,6 +10,7 @@ use super::axfr::{Transfer, TsigKeys};
 use super::dns_fault::DnsFaultRule;
 use super::fault::FaultRule;
 use super::keys::DnssecKeys;
+use super::permissions::Rights;
 use super::rate::RateLimiter;
 use super::records::Records;
 use super::rrsets::RrSets;
@@ -77,8 +78,7 @@ pub struct Credential {
     pub secret: String,
     pub organization: Option<String>,
     pub domains: Option<Vec<Fqdn>>,
-    pub read: bool,
-    pub write: bool,
+    pub rights: Rights,
     pub expires: Option<OffsetDateTime>,
 }
 
