@@ -51,6 +51,7 @@ impl State {
                 account: true,
                 automatic_snapshots: true,
                 nameservers: Vec::new(),
+                shared_zone: false,
             },
             &mut Default::default(),
         );

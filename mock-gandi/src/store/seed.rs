@@ -85,6 +85,10 @@ pub struct SeedDomain {
     /// any that is not Gandi's makes the mock's DNS refuse the zone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nameservers: Vec<String>,
+    /// `true`: the domain's legacy zone is one its owner may read and clone but not edit
+    /// (Gandi's shared default zone): every v4 edit of it faults with 581050.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared_zone: bool,
 }
 
 fn yes() -> bool {

@@ -108,7 +108,9 @@ impl State {
         };
         self.next_record_id += records.len() as u64;
         if let Some(zone) = self.zones.get_mut(&zone_id) {
-            Arc::make_mut(zone).versions.insert(1, records);
+            let zone = Arc::make_mut(zone);
+            zone.versions.insert(1, records);
+            zone.public = d.shared_zone;
         }
         let id = self.next_domain_id;
         self.next_domain_id += 1;

@@ -6,12 +6,18 @@ use crate::store::{RecordFilter, RecordInput};
 
 use super::codec::Value;
 use super::faults::{Fault, FaultKind};
+use super::zone_file;
 
 /// One v4 method with its parameters (the key excluded).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {
     DomainInfo {
         fqdn: String,
+    },
+    /// `domain.list`: `{items_per_page, page}` (Gandi's v4 paging options; page from 0).
+    DomainList {
+        page: usize,
+        per_page: usize,
     },
     ZoneList,
     ZoneInfo {
@@ -76,6 +82,7 @@ pub enum Call {
 /// Parameters each method takes after the key: (name, fewest, most).
 const ARITY: &[(&str, usize, usize)] = &[
     ("domain.info", 1, 1),
+    ("domain.list", 0, 1),
     ("domain.zone.list", 0, 1),
     ("domain.zone.info", 1, 1),
     ("domain.zone.clone", 1, 3),
@@ -126,6 +133,17 @@ impl Call {
             "domain.info" => Call::DomainInfo {
                 fqdn: string(&params[0])?,
             },
+            "domain.list" => {
+                let opts = p(0).map(structure).transpose()?;
+                let number = |member: &str, default: i64| -> Result<usize, Fault> {
+                    let n = opts.map(|o| optional_int(o, member)).transpose()?.flatten();
+                    Ok(usize::try_from(n.unwrap_or(default)).unwrap_or(0))
+                };
+                Call::DomainList {
+                    page: number("page", 0)?,
+                    per_page: number("items_per_page", 100)?,
+                }
+            }
             "domain.zone.list" => {
                 if let Some(opts) = p(0) {
                     structure(opts)?;
@@ -197,6 +215,8 @@ impl Call {
                 version: int(&params[1])?,
                 records: match &params[2] {
                     Value::Array(items) => items.iter().map(record).collect::<Result<_, _>>()?,
+                    // A zone file's text, as Gandi's own CLI sends it.
+                    Value::String(text) => zone_file::parse(text)?,
                     other => return Err(wrong_type("array", other)),
                 },
             },
@@ -248,12 +268,18 @@ fn structure(v: &Value) -> Result<&Value, Fault> {
     }
 }
 
+/// A struct member, `<nil/>` read as absent: Gandi's CLI sends `{'name': None, ...}` for the
+/// filters it was not given (gandi.cli 1.6 `gandi record delete`, `allow_none=True`).
+fn present<'a>(s: &'a Value, member: &str) -> Option<&'a Value> {
+    s.member(member).filter(|v| !matches!(v, Value::Nil))
+}
+
 fn optional_string(s: &Value, member: &str) -> Result<Option<String>, Fault> {
-    s.member(member).map(string).transpose()
+    present(s, member).map(string).transpose()
 }
 
 fn optional_int(s: &Value, member: &str) -> Result<Option<i64>, Fault> {
-    s.member(member).map(int).transpose()
+    present(s, member).map(int).transpose()
 }
 
 fn required_string(s: &Value, member: &str) -> Result<String, Fault> {

@@ -6,6 +6,10 @@ use crate::store::LegacyError;
 
 use super::codec::CodecError;
 
+/// The handle every mock zone and domain belongs to (the account's user, as Gandi's handles
+/// read: `PM13328-GANDI`).
+pub const OWNER_HANDLE: &str = "MOCK1-GANDI";
+
 /// The faults, one per distinct situation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
@@ -37,6 +41,8 @@ pub enum FaultKind {
     InvalidRecord,
     /// `domain.zone.record.update` selecting no record.
     UnknownRecord,
+    /// An edit of a zone the account may not modify (a shared zone).
+    ZoneNoRight,
 }
 
 /// One catalogue entry. `template` holds `{}` placeholders filled in order.
@@ -151,6 +157,13 @@ pub const CATALOGUE: &[FaultEntry] = &[
         source: "code scheme of 581042",
         inferred: true,
     },
+    FaultEntry {
+        kind: FaultKind::ZoneNoRight,
+        code: 581050,
+        template: "Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [{} isn't allowed to modify zone {}]",
+        source: "Chralu/gandyn#17 (2015): <Fault 581050: \"Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [PM13328-GANDI isn't allowed to modify zone 681838]\">",
+        inferred: false,
+    },
 ];
 
 /// The entry for `kind`.
@@ -227,6 +240,7 @@ impl From<LegacyError> for Fault {
                 Self::new(FaultKind::ZoneInUse, &[&zone, &domains])
             }
             LegacyError::UnknownRecord(id) => Self::new(FaultKind::UnknownRecord, &[&id]),
+            LegacyError::SharedZone(id) => Self::new(FaultKind::ZoneNoRight, &[&OWNER_HANDLE, &id]),
             LegacyError::Invalid(invalid) => Self::new(FaultKind::InvalidRecord, &[&invalid]),
         }
     }
@@ -259,6 +273,7 @@ mod tests {
         FaultKind::ZoneInUse,
         FaultKind::InvalidRecord,
         FaultKind::UnknownRecord,
+        FaultKind::ZoneNoRight,
     ];
 
     #[test]
@@ -290,6 +305,21 @@ mod tests {
         assert_eq!(
             f.message,
             "Error on object : OBJECT_DOMAIN (CAUSE_NOTFOUND) [Domain 'thisisadomainidonotown.com' doesn't exist.]"
+        );
+    }
+}
+
+#[cfg(test)]
+mod shared_zone_tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_zone_edit_is_refused_in_gandi_s_words() {
+        let f = Fault::from(LegacyError::SharedZone(681838));
+        assert_eq!(f.code, 581050);
+        assert_eq!(
+            f.message,
+            "Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [MOCK1-GANDI isn't allowed to modify zone 681838]"
         );
     }
 }

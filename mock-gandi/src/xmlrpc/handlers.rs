@@ -4,11 +4,12 @@
 
 use time::OffsetDateTime;
 
-use crate::store::{CredentialKind, DnsMode, Domain, LegacyRecord, LegacyZone, State, ZoneStore};
+use crate::store::{CredentialKind, LegacyRecord, LegacyZone, State, ZoneStore};
 
 use super::calls::{Call, arity_fault, is_known_method};
 use super::codec::{Value, parse_method_call};
-use super::faults::{Fault, FaultKind, key_matches_pattern};
+use super::domain_info::{domain_value, id_value};
+use super::faults::{Fault, FaultKind, OWNER_HANDLE, key_matches_pattern};
 
 /// What one request did, for the response and the journal.
 #[derive(Debug, Clone)]
@@ -82,6 +83,15 @@ pub fn execute(store: &ZoneStore, call: Call) -> Result<Value, Fault> {
         Call::DomainInfo { fqdn } => store.read(|s| {
             let d = s.legacy_domain(&fqdn)?;
             Ok(domain_value(d))
+        }),
+        Call::DomainList { page, per_page } => store.read(|s| {
+            Ok(Value::Array(
+                s.domains()
+                    .skip(page.saturating_mul(per_page))
+                    .take(per_page)
+                    .map(domain_value)
+                    .collect(),
+            ))
         }),
         Call::ZoneList => store.read(|s| {
             Ok(Value::Array(
@@ -195,15 +205,6 @@ fn datetime(t: OffsetDateTime) -> Value {
     ))
 }
 
-/// Ids above the 32-bit range go out as strings, as Gandi sends record ids (and as Python's
-/// marshaller must, having no 64-bit integer type).
-fn id_value(id: u64) -> Value {
-    match i32::try_from(id) {
-        Ok(small) => Value::Int(i64::from(small)),
-        Err(_) => Value::String(id.to_string()),
-    }
-}
-
 /// A record as Gandi lists it: name, type, id, value, ttl (recorded order).
 fn record_value(r: &LegacyRecord) -> Value {
     Value::Struct(vec![
@@ -252,39 +253,5 @@ fn zone_list_item(s: &State, z: &LegacyZone) -> Value {
         ("name".into(), Value::string(z.name.clone())),
         ("public".into(), Value::Boolean(z.public)),
         ("version".into(), Value::Int(i64::from(z.active))),
-    ])
-}
-
-/// The handle every mock zone and domain belongs to.
-const OWNER_HANDLE: &str = "MOCK1-GANDI";
-
-/// `domain.info` (and `domain.zone.set`): the members lego and lexicon read, in the recorded
-/// order, plus enough of the rest to look like the real answer.
-fn domain_value(d: &Domain) -> Value {
-    let fqdn = d.fqdn.as_str();
-    let tld = fqdn.rsplit('.').next().unwrap_or(fqdn);
-    let services = match d.dns {
-        DnsMode::Legacy => "gandidns",
-        DnsMode::Livedns => "gandilivedns",
-    };
-    Value::Struct(vec![
-        (
-            "nameservers".into(),
-            Value::Array(vec![
-                Value::string("a.dns.gandi.net"),
-                Value::string("b.dns.gandi.net"),
-                Value::string("c.dns.gandi.net"),
-            ]),
-        ),
-        ("id".into(), id_value(d.id)),
-        ("status".into(), Value::Array(vec![])),
-        ("tags".into(), Value::Array(vec![])),
-        (
-            "services".into(),
-            Value::Array(vec![Value::string(services)]),
-        ),
-        ("zone_id".into(), id_value(d.zone_id)),
-        ("fqdn".into(), Value::string(fqdn)),
-        ("tld".into(), Value::string(tld)),
     ])
 }
