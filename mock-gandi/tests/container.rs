@@ -121,9 +121,9 @@ async fn the_image_serves_the_apis_and_dns_from_its_seed_and_reports_healthy() {
     assert_eq!(docker(&["inspect", "--format", "{{.Id}}", &id]), None);
 }
 
-/// The README's Python example (`examples/python`, pytest with testcontainers from PyPI, in the
-/// repository's .venv that ci/setup makes) passes against the same image: what a Python
-/// project's test suite would run.
+/// The guide's Python example (docs/container.md: `examples/python`, pytest with testcontainers
+/// from PyPI, in the repository's .venv that ci/setup makes) passes against the same image:
+/// what a Python project's test suite would run.
 #[test]
 fn the_python_testcontainers_example_passes_against_the_image() {
     if !image_present() {

@@ -256,7 +256,7 @@ async fn real_curl_gets_through_to_a_gandi_host_and_is_refused_for_any_other() {
         "{stdout}"
     );
 
-    // The way the README tells users: environment variables only.
+    // The way docs/proxy-and-networks.md tells users: environment variables only.
     let output = client_command("curl")
         .args(["-q", "-sS", "-o", "/dev/null", "-w", "%{http_code}"])
         .arg("https://rpc.gandi.net/xmlrpc/")

@@ -2,7 +2,7 @@
 //! - vcrpy cassettes (YAML, `interactions:`), what dns-lexicon, certbot plugins and many Python
 //!   projects record with;
 //! - HAR (JSON, `log.entries`), what browsers and mitmproxy export;
-//! - JSON lines, one exchange per line (the README defines it): the plain format to write by
+//! - JSON lines, one exchange per line (docs/replay.md defines it): the plain format to write by
 //!   hand or from any other tool.
 
 use std::path::Path;
