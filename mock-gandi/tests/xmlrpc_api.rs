@@ -439,14 +439,33 @@ async fn a_well_formed_key_the_account_does_not_know_is_an_invalid_api_key() {
     );
 }
 
+/// An empty `<int></int>` (what gandi-automatic-dns sent, #4) fails in the unmarshaller with
+/// Python's `int()` message (#21); a `<string>` zone id, even of digits, is refused as #17
+/// quotes.
 #[tokio::test]
-async fn an_empty_string_where_an_int_belongs_gets_pythons_int_error() {
-    let a = call(&state(), "domain.zone.version.set", &[s(KEY), i(1), s("")]).await;
+async fn an_empty_int_gets_python_s_int_error_and_a_string_gets_invalid_parameters() {
+    let body = encode_method_call("domain.zone.version.set", &[s(KEY), i(1), i(1)])
+        .replacen("<int>1</int>", "<int></int>", 2)
+        .replacen("<int></int>", "<int>1</int>", 1);
+    let a = post(&state(), body).await;
     assert_eq!(
         a.body,
         encode_fault(
             1,
             "Invalid XMLRPC input: invalid literal for int() with base 10: ''"
+        )
+    );
+    let a = call(
+        &state(),
+        "domain.zone.record.list",
+        &[s(KEY), s("1000000"), i(0)],
+    )
+    .await;
+    assert_eq!(
+        a.body,
+        encode_fault(
+            581037,
+            "Error on object : OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]"
         )
     );
 }

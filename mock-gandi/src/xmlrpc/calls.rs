@@ -230,10 +230,21 @@ fn wrong_type(expected: &str, got: &Value) -> Fault {
     Fault::invalid_input(format!("expected {expected}, got {}", got.type_name()))
 }
 
-/// An integer parameter. Gandi's server ran Python's `int()` on what it got, so a string of
-/// digits is accepted and anything else fails with Python's message (gandi-automatic-dns#21
-/// shows it for an empty string).
+/// An integer parameter. A `<string>` there, even of digits, is refused the way Gandi refused
+/// gandi-automatic-dns's string zone ids (gandi-automatic-dns#17, 2017: `Error on object :
+/// OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]`); an empty `<int></int>`
+/// fails earlier, in the codec, with Python's `int()` message (gandi-automatic-dns#4, #21).
 fn int(v: &Value) -> Result<i64, Fault> {
+    match v {
+        Value::String(_) => Err(Fault::new(FaultKind::InvalidParameters, &[])),
+        other => member_int(other),
+    }
+}
+
+/// An integer struct member: there a string of digits is taken (record ids above 2^31 travel
+/// as strings, and the recorded lexicon traffic filters by such an `id`), anything else that
+/// is not an int fails with Python's `int()` message.
+fn member_int(v: &Value) -> Result<i64, Fault> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Boolean(b) => Ok(i64::from(*b)),
@@ -279,7 +290,7 @@ fn optional_string(s: &Value, member: &str) -> Result<Option<String>, Fault> {
 }
 
 fn optional_int(s: &Value, member: &str) -> Result<Option<i64>, Fault> {
-    present(s, member).map(int).transpose()
+    present(s, member).map(member_int).transpose()
 }
 
 fn required_string(s: &Value, member: &str) -> Result<String, Fault> {
@@ -345,25 +356,15 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_string_for_an_int_gets_pythons_message() {
-        let err = Call::from_params(
-            "domain.zone.version.set",
-            &[Value::Int(1), Value::string("")],
-        )
-        .unwrap_err();
-        assert_eq!(err.code, 1);
-        assert_eq!(
-            err.message,
-            "Invalid XMLRPC input: invalid literal for int() with base 10: ''"
-        );
-    }
-
-    #[test]
-    fn a_string_of_digits_is_accepted_where_an_int_is_expected() {
-        assert_eq!(
-            Call::from_params("domain.zone.info", &[Value::string("42")]),
-            Ok(Call::ZoneInfo { zone: 42 })
-        );
+    fn a_string_where_an_int_belongs_is_refused_as_gandi_refused_it() {
+        for text in ["", "42"] {
+            let err = Call::from_params("domain.zone.info", &[Value::string(text)]).unwrap_err();
+            assert_eq!(err.code, 581037);
+            assert_eq!(
+                err.message,
+                "Error on object : OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]"
+            );
+        }
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub enum FaultKind {
     UnknownRecord,
     /// An edit of a zone the account may not modify (a shared zone).
     ZoneNoRight,
+    /// A string where a zone method takes an int (a zone id, a version).
+    InvalidParameters,
 }
 
 /// One catalogue entry. `template` holds `{}` placeholders filled in order.
@@ -118,9 +120,9 @@ pub const CATALOGUE: &[FaultEntry] = &[
     FaultEntry {
         kind: FaultKind::UnknownVersion,
         code: 581042,
-        template: "Error on object : OBJECT_ZONE (CAUSE_NOTFOUND) [no such version (zone id: {}, version: {})]",
-        source: "code scheme of 581042",
-        inferred: true,
+        template: "Error on object : OBJECT_ZONE (CAUSE_NOTFOUND) [No such version '{}']",
+        source: "rancher/rancher#9122 (2017, external-dns reading records: `Error on object : OBJECT_ZONE (CAUSE_NOTFOUND) [No such version '342']` code: 581042)",
+        inferred: false,
     },
     FaultEntry {
         kind: FaultKind::ActiveVersionReadOnly,
@@ -156,6 +158,13 @@ pub const CATALOGUE: &[FaultEntry] = &[
         template: "Error on object : OBJECT_RECORD (CAUSE_NOTFOUND) [no such record (id: {})]",
         source: "code scheme of 581042",
         inferred: true,
+    },
+    FaultEntry {
+        kind: FaultKind::InvalidParameters,
+        code: 581037,
+        template: "Error on object : OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]",
+        source: "brianreumere/gandi-automatic-dns#17 (2017, domain.zone.record.list with the zone id as a string; the text quoted, the code from the scheme: inferred)",
+        inferred: false,
     },
     FaultEntry {
         kind: FaultKind::ZoneNoRight,
@@ -227,8 +236,8 @@ impl From<LegacyError> for Fault {
         match e {
             LegacyError::UnknownDomain(name) => Self::new(FaultKind::UnknownDomain, &[&name]),
             LegacyError::UnknownZone(id) => Self::new(FaultKind::UnknownZone, &[&id]),
-            LegacyError::UnknownVersion { zone, version } => {
-                Self::new(FaultKind::UnknownVersion, &[&zone, &version])
+            LegacyError::UnknownVersion { version, .. } => {
+                Self::new(FaultKind::UnknownVersion, &[&version])
             }
             LegacyError::ActiveVersionReadOnly { zone, version } => {
                 Self::new(FaultKind::ActiveVersionReadOnly, &[&version, &zone])
@@ -274,6 +283,7 @@ mod tests {
         FaultKind::InvalidRecord,
         FaultKind::UnknownRecord,
         FaultKind::ZoneNoRight,
+        FaultKind::InvalidParameters,
     ];
 
     #[test]
