@@ -36,6 +36,12 @@ const V4_REFUSES_A_PAT: &str =
 /// Expectations no change of Gandi can make fail: (scenario, expectation, why).
 const CLIENT_ONLY: &[(&str, &str, &str)] = &[
     (
+        "gandi-cli-v4-shared-zone-cannot-be-edited",
+        "outcome",
+        "no mutant makes the shared zone editable (the seed's shared_zone is not mutated): \
+         whatever the mock answers instead, gandi.cli ends in an error",
+    ),
+    (
         "lego-4-9-pat-to-gandiv5",
         "outcome",
         "lego 4.9.1 refuses its configuration before any request",

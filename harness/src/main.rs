@@ -239,6 +239,10 @@ async fn check(paths: &Paths) -> u8 {
     for e in &errors {
         say!("{e}");
     }
+    // The mock's former permission words still work, but a seed should say Gandi's.
+    for w in scenarios.iter().flat_map(Scenario::warnings) {
+        say!("warning: {w}");
+    }
     // A missing program does not make a file invalid, but its scenarios will fail: say so now.
     let mut missing = 0;
     for s in &scenarios {

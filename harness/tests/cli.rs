@@ -219,10 +219,21 @@ fn check_warns_about_a_missing_program_and_list_selects_by_client_kind() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     // Still valid files: a missing program is a warning here, a failure when run.
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    let warnings: Vec<&str> = stdout
+    // The seeds that still say the mock's former permission words are warned about, with
+    // their file and line.
+    let (aliases, warnings): (Vec<&str>, Vec<&str>) = stdout
         .lines()
         .filter(|l| l.starts_with("warning: "))
-        .collect();
+        .partition(|l| l.contains("is an alias"));
+    assert!(
+        aliases.contains(
+            &"warning: ../scenarios/pat-without-write-permission.toml:9: \
+              gandi.credential.permissions: 'dns:read' is an alias; Gandi's token form says 'See \
+              and renew domain names', 'Manage domain name technical configurations', 'View \
+              Organization' (the README's permission table)"
+        ),
+        "{stdout}"
+    );
     assert!(!warnings.is_empty(), "{stdout}");
     for w in &warnings {
         assert!(

@@ -31,12 +31,24 @@ kind = "pat"
 secret = "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
 permissions = ["dns:read"]
 [[credential]]
+kind = "pat"
+secret = "ssssssssssssssssssssssssssssssssssssssss"
+permissions = ["See and renew domain names"]
+[[credential]]
+kind = "pat"
+secret = "oooooooooooooooooooooooooooooooooooooooo"
+permissions = ["domain:tech", "View Organization"]
+[[credential]]
 kind = "v4-key"
 secret = "abcdefghijklmnopqrstuv12"
 "#;
 
 const PAT: &str = "Bearer 0123456789abcdef0123456789abcdef01234567";
 const READ_ONLY: &str = "Bearer rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr";
+/// "See and renew domain names" only.
+const SEE_ONLY: &str = "Bearer ssssssssssssssssssssssssssssssssssssssss";
+/// "Manage domain name technical configurations" and "View Organization".
+const WITH_ORGANIZATION: &str = "Bearer oooooooooooooooooooooooooooooooooooooooo";
 
 fn start() -> MockGandi {
     MockGandi::builder()
@@ -256,13 +268,17 @@ fn the_organizations_give_the_sharing_id_that_reaches_another_organization_s_dom
         info["id"].is_string() && info["username"].is_string(),
         "{info}"
     );
-    let (_, orgs) = call(
+    // A token made for DNS automation (the default) has no "View Organization".
+    let (status, _) = call(&mock, PAT, "GET", "/v5/organization/organizations", "");
+    assert_eq!(status, 403);
+    let (status, orgs) = call(
         &mock,
-        PAT,
+        WITH_ORGANIZATION,
         "GET",
         "/v5/organization/organizations?type=company",
         "",
     );
+    assert_eq!(status, 200, "{orgs}");
     let acme = orgs
         .as_array()
         .unwrap()
@@ -297,4 +313,46 @@ fn the_organizations_give_the_sharing_id_that_reaches_another_organization_s_dom
         "",
     );
     assert_eq!(status, 401);
+}
+
+#[test]
+fn seeing_domains_without_the_technical_right_reads_the_domain_api_and_nothing_of_dns() {
+    let mock = start();
+    let (status, list) = call(&mock, SEE_ONLY, "GET", "/v5/domain/domains", "");
+    assert_eq!(status, 200, "{list}");
+    assert!(fqdns(&list).contains(&"old.example"), "{list}");
+    let (status, _) = call(
+        &mock,
+        SEE_ONLY,
+        "GET",
+        "/v5/domain/domains/old.example/nameservers",
+        "",
+    );
+    assert_eq!(status, 200);
+    // Every DNS read and every technical change is refused in the gateway's words.
+    for (method, path, body) in [
+        ("GET", "/v5/livedns/domains/stubber.chat", ""),
+        ("GET", "/v5/livedns/domains/stubber.chat/records", ""),
+        (
+            "PUT",
+            "/v5/domain/domains/old.example/nameservers",
+            r#"{"nameservers": ["ns1.elsewhere.example"]}"#,
+        ),
+        ("POST", "/v5/domain/domains/old.example/livedns", ""),
+    ] {
+        let (status, answer) = call(&mock, SEE_ONLY, method, path, body);
+        assert_eq!(status, 403, "{method} {path}: {answer}");
+        assert_eq!(answer["message"], "Access was denied to this resource.");
+    }
+    // The technical right alone is enough for all of it (the form ticks the other with it).
+    let (status, _) = call(&mock, WITH_ORGANIZATION, "GET", "/v5/domain/domains", "");
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &mock,
+        WITH_ORGANIZATION,
+        "POST",
+        "/v5/domain/domains/old.example/livedns",
+        "",
+    );
+    assert_eq!(status, 202);
 }

@@ -181,12 +181,12 @@ async fn the_unknown_domain_fault_echoes_the_name_with_its_trailing_dot() {
     );
 }
 
-/// The members of `domain.info` that lego (`zone_id`) and lexicon (`fqdn`, `id`, `zone_id`)
-/// read, and the rest of what the mock sends of the recorded answer
-/// (`recorded/lexicon-gandi/RPC-IntegrationTests`), in the recorded order: none may go
-/// missing.
+/// Every member of the recorded `domain.info` answer
+/// (`recorded/lexicon-gandi/RPC-IntegrationTests`), in the recorded order: lego reads
+/// `zone_id`, lexicon `fqdn`, `id` and `zone_id`, Gandi's own CLI `contacts.*.handle` and the
+/// dates (gandi.cli `gandi domain info`).
 #[tokio::test]
-async fn domain_info_answers_the_members_dns_clients_read() {
+async fn domain_info_answers_every_member_of_the_recorded_answer() {
     let info = success(&call(&state(), "domain.info", &[s(KEY), s("stubber.chat")]).await);
     let Value::Struct(members) = &info else {
         panic!("domain.info answered {info:?}");
@@ -195,14 +195,32 @@ async fn domain_info_answers_the_members_dns_clients_read() {
     assert_eq!(
         names,
         [
+            "entity_id",
+            "date_updated",
+            "date_delete",
+            "can_tld_lock",
+            "is_premium",
+            "is_special_price",
+            "date_hold_begin",
+            "date_registry_end",
+            "authinfo_expiration_date",
+            "contacts",
             "nameservers",
+            "date_restore_end",
             "id",
+            "authinfo",
             "status",
             "tags",
+            "date_hold_end",
             "services",
+            "date_pending_delete_end",
             "zone_id",
+            "date_renew_begin",
             "fqdn",
-            "tld"
+            "autorenew",
+            "date_registry_creation",
+            "tld",
+            "date_created",
         ]
     );
     assert_eq!(info.member("fqdn"), Some(&s("stubber.chat")));
@@ -211,6 +229,172 @@ async fn domain_info_answers_the_members_dns_clients_read() {
         matches!(info.member("nameservers"), Some(Value::Array(ns)) if ns.len() == 3),
         "{info:?}"
     );
+    let contacts = info.member("contacts").unwrap();
+    for role in ["owner", "admin", "bill", "tech"] {
+        assert_eq!(
+            contacts.member(role).and_then(|c| c.member("handle")),
+            Some(&s("MOCK1-GANDI"))
+        );
+    }
+    assert_eq!(contacts.member("reseller"), Some(&Value::Nil));
+    assert!(matches!(
+        info.member("date_registry_end"),
+        Some(Value::DateTime(_))
+    ));
+}
+
+/// `domain.list` gives the same struct for every domain of the account, paged by
+/// `items_per_page` and `page` (from 0).
+#[tokio::test]
+async fn domain_list_gives_every_domain_of_the_account_paged() {
+    let state = state();
+    let all = success(&call(&state, "domain.list", &[s(KEY)]).await);
+    let fqdns = |v: &Value| -> Vec<String> {
+        let Value::Array(items) = v else {
+            panic!("{v:?}")
+        };
+        items
+            .iter()
+            .map(|d| match d.member("fqdn") {
+                Some(Value::String(f)) => f.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(fqdns(&all), ["live.example", "stubber.chat"]);
+    let second = success(
+        &call(
+            &state,
+            "domain.list",
+            &[s(KEY), st(&[("items_per_page", i(1)), ("page", i(1))])],
+        )
+        .await,
+    );
+    assert_eq!(fqdns(&second), ["stubber.chat"]);
+}
+
+/// Gandi's CLI sends the filters it was not given as `<nil/>` (`allow_none=True`): they filter
+/// nothing, instead of faulting on their type.
+#[tokio::test]
+async fn nil_filter_members_filter_nothing() {
+    let state = state();
+    let info = success(&call(&state, "domain.info", &[s(KEY), s("stubber.chat")]).await);
+    let zone = int_member(&info, "zone_id");
+    let listed = success(
+        &call(
+            &state,
+            "domain.zone.record.list",
+            &[
+                s(KEY),
+                i(zone),
+                i(0),
+                st(&[
+                    ("name", s("www")),
+                    ("type", Value::Nil),
+                    ("value", Value::Nil),
+                    ("items_per_page", i(100)),
+                ]),
+            ],
+        )
+        .await,
+    );
+    let Value::Array(items) = &listed else {
+        panic!("{listed:?}")
+    };
+    assert_eq!(items.len(), 1, "{listed:?}");
+    assert_eq!(items[0].member("type"), Some(&s("TXT")));
+}
+
+/// `domain.zone.record.set` takes a zone file's text as Gandi's CLI sends it (`gandi record
+/// update --file`), and DNS serves it once the version is active.
+#[tokio::test]
+async fn record_set_takes_a_zone_file_as_gandi_s_cli_sends_it() {
+    let state = state();
+    let info = success(&call(&state, "domain.info", &[s(KEY), s("stubber.chat")]).await);
+    let zone = int_member(&info, "zone_id");
+    let Value::Int(version) =
+        success(&call(&state, "domain.zone.version.new", &[s(KEY), i(zone)]).await)
+    else {
+        panic!("no version")
+    };
+    let text = "@ 300 IN A 192.0.2.99\n; moved\nmail 10800 IN MX 10 mx.example.net.\n";
+    let set = success(
+        &call(
+            &state,
+            "domain.zone.record.set",
+            &[s(KEY), i(zone), i(version), s(text)],
+        )
+        .await,
+    );
+    assert!(
+        matches!(&set, Value::Array(items) if items.len() == 2),
+        "{set:?}"
+    );
+    success(
+        &call(
+            &state,
+            "domain.zone.version.set",
+            &[s(KEY), i(zone), i(version)],
+        )
+        .await,
+    );
+    let served = served(&state, "stubber.chat");
+    assert!(served.contains(&rec("@", "A", "192.0.2.99")), "{served:?}");
+    assert!(!served.iter().any(|(_, t, _)| t == "TXT"), "{served:?}");
+    let (code, message) = fault(
+        &call(
+            &state,
+            "domain.zone.record.set",
+            &[s(KEY), i(zone), i(version), s("www 300 IN A")],
+        )
+        .await,
+    );
+    assert_eq!(code, 582037, "{message}");
+}
+
+/// A domain on a shared zone (`shared_zone = true`): the zone reads and clones (the way out
+/// gandi-automatic-dns's README gives), and every edit faults with 581050 in Gandi's words
+/// (Chralu/gandyn#17).
+#[tokio::test]
+async fn a_shared_zone_reads_and_clones_but_every_edit_faults_with_581050() {
+    let seed = SEED.replace(
+        "fqdn = \"stubber.chat\"\ndns = \"legacy\"",
+        "fqdn = \"stubber.chat\"\ndns = \"legacy\"\nshared_zone = true",
+    );
+    let state = AppState::new(ZoneStore::new(Seed::parse(&seed).unwrap()));
+    let info = success(&call(&state, "domain.info", &[s(KEY), s("stubber.chat")]).await);
+    let zone = int_member(&info, "zone_id");
+    success(&call(&state, "domain.zone.record.list", &[s(KEY), i(zone), i(0)]).await);
+    let expected = format!(
+        "Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [MOCK1-GANDI isn't allowed to modify zone {zone}]"
+    );
+    for (method, params) in [
+        ("domain.zone.version.new", vec![s(KEY), i(zone)]),
+        ("domain.zone.version.set", vec![s(KEY), i(zone), i(1)]),
+        (
+            "domain.zone.record.add",
+            vec![
+                s(KEY),
+                i(zone),
+                i(1),
+                st(&[
+                    ("name", s("x")),
+                    ("type", s("A")),
+                    ("value", s("192.0.2.1")),
+                ]),
+            ],
+        ),
+    ] {
+        let (code, message) = fault(&call(&state, method, &params).await);
+        assert_eq!(
+            (code, message.as_str()),
+            (581050, expected.as_str()),
+            "{method}"
+        );
+    }
+    let clone = success(&call(&state, "domain.zone.clone", &[s(KEY), i(zone)]).await);
+    let copy = int_member(&clone, "id");
+    success(&call(&state, "domain.zone.version.new", &[s(KEY), i(copy)]).await);
 }
 
 #[tokio::test]
@@ -255,14 +439,33 @@ async fn a_well_formed_key_the_account_does_not_know_is_an_invalid_api_key() {
     );
 }
 
+/// An empty `<int></int>` (what gandi-automatic-dns sent, #4) fails in the unmarshaller with
+/// Python's `int()` message (#21); a `<string>` zone id, even of digits, is refused as #17
+/// quotes.
 #[tokio::test]
-async fn an_empty_string_where_an_int_belongs_gets_pythons_int_error() {
-    let a = call(&state(), "domain.zone.version.set", &[s(KEY), i(1), s("")]).await;
+async fn an_empty_int_gets_python_s_int_error_and_a_string_gets_invalid_parameters() {
+    let body = encode_method_call("domain.zone.version.set", &[s(KEY), i(1), i(1)])
+        .replacen("<int>1</int>", "<int></int>", 2)
+        .replacen("<int></int>", "<int>1</int>", 1);
+    let a = post(&state(), body).await;
     assert_eq!(
         a.body,
         encode_fault(
             1,
             "Invalid XMLRPC input: invalid literal for int() with base 10: ''"
+        )
+    );
+    let a = call(
+        &state(),
+        "domain.zone.record.list",
+        &[s(KEY), s("1000000"), i(0)],
+    )
+    .await;
+    assert_eq!(
+        a.body,
+        encode_fault(
+            581037,
+            "Error on object : OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]"
         )
     );
 }

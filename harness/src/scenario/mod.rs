@@ -245,6 +245,39 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// What a valid file should still change, one line each (`PATH:LINE: ...`): a credential
+    /// that names its permissions with the mock's former words `dns:read` / `dns:write`
+    /// instead of Gandi's.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.request.seed.credential {
+            for p in c.permissions.iter().flatten().filter(|p| p.is_alias()) {
+                let word = p.name();
+                let line = self
+                    .source
+                    .lines()
+                    .position(|l| {
+                        l.trim_start().starts_with("permissions")
+                            && (l.contains(&format!("\"{word}\""))
+                                || l.contains(&format!("'{word}'")))
+                    })
+                    .map_or_else(String::new, |i| format!(":{}", i + 1));
+                let line = format!(
+                    "{}{line}: gandi.credential.permissions: '{word}' is an alias; Gandi's token \
+                     form says 'See and renew domain names', 'Manage domain name technical \
+                     configurations', 'View Organization' (the README's permission table)",
+                    self.path.display()
+                );
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The scenario files under `paths` (files as given, folders searched for `*.toml`), sorted.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
     let mut found = Vec::new();

@@ -111,7 +111,7 @@ fn item(cx: &Cx, d: &Domain) -> Value {
 /// `GET /domains`: `?fqdn=` (with `*` patterns), `?nameserver=abc|livedns|other`, `?tld=`,
 /// `?page=&per_page=`; header `total-count`.
 fn list(cx: &Cx) -> Result<Response, ApiError> {
-    if !cx.cred.read {
+    if !cx.cred.rights.allow(Need::DomainRead) {
         return Err(ApiError::Forbidden);
     }
     let (mut page, mut per_page) = (1usize, None);
@@ -144,7 +144,7 @@ fn list(cx: &Cx) -> Result<Response, ApiError> {
     }
     let items: Vec<Value> = cx.app.store.read(|s| {
         s.domains()
-            .filter(|d| access(s, cx, &d.fqdn, Need::Read).is_ok())
+            .filter(|d| access(s, cx, &d.fqdn, Need::DomainRead).is_ok())
             .filter(|d| {
                 query.iter().all(|(key, value)| match *key {
                     "fqdn" => glob_matches(value, d.fqdn.as_str()),
@@ -171,7 +171,7 @@ fn list(cx: &Cx) -> Result<Response, ApiError> {
 /// `GET /domains/{domain}`: the list's item with the details' fields.
 fn details(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
     let body = cx.app.store.read(|s| {
-        let d = access(s, cx, fqdn, Need::Read)?;
+        let d = access(s, cx, fqdn, Need::DomainRead)?;
         let mut body = item(cx, d);
         let contact = json!({
             "city": "Paris", "given": "Mock", "family": "User", "zip": "75001",
@@ -207,7 +207,7 @@ fn nameservers(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
     let names = cx
         .app
         .store
-        .read(|s| access(s, cx, fqdn, Need::Read).map(Domain::delegated_to))?;
+        .read(|s| access(s, cx, fqdn, Need::DomainRead).map(Domain::delegated_to))?;
     Ok(json(StatusCode::OK, to_json(&names)))
 }
 
@@ -252,7 +252,7 @@ struct LiveDnsStatus {
 
 fn livedns(cx: &Cx, fqdn: &Fqdn) -> Result<Response, ApiError> {
     let status = cx.app.store.read(|s| {
-        access(s, cx, fqdn, Need::Read).map(|d| LiveDnsStatus {
+        access(s, cx, fqdn, Need::DomainRead).map(|d| LiveDnsStatus {
             dnssec_available: true,
             livednssec_available: true,
             nameservers: d.delegated_to(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::{Cx, json, not_allowed, to_json};
 use crate::livedns::error::ApiError;
-use crate::store::organization_uuid;
+use crate::store::{Need, organization_uuid};
 
 /// The account's user: its personal organization carries this name.
 pub(super) const USER: &str = "mock-user";
@@ -76,7 +76,12 @@ struct Organization {
 /// The user's own organization (`individual`), then every organization a domain or a
 /// credential names (`company`, inferred), sorted by name (the reference's default `sort_by`);
 /// `?name=` and `?type=` filter.
+/// It needs "View Organization" (inferred: steampipe-plugin-gandi's config asks for that
+/// right to list organizations); the user's own information needs none (inferred).
 fn organizations(cx: &Cx) -> Result<Response, ApiError> {
+    if !cx.cred.rights.allow(Need::OrganizationRead) {
+        return Err(ApiError::Forbidden);
+    }
     let named: BTreeSet<String> = cx.app.store.read(|s| {
         s.domains()
             .filter_map(|d| d.organization.clone())

@@ -46,11 +46,7 @@ fn visible(cx: &Cx, key: &TsigKey) -> bool {
 }
 
 fn account(cx: &Cx, need: Need) -> Result<(), ApiError> {
-    let allowed = match need {
-        Need::Read => cx.cred.read,
-        Need::Write => cx.cred.write,
-    };
-    if allowed {
+    if cx.cred.rights.allow(need) {
         Ok(())
     } else {
         Err(ApiError::Forbidden)

@@ -39,7 +39,7 @@ struct DomainItem<'a> {
 }
 
 fn list_domains(cx: &Cx) -> Result<Response, ApiError> {
-    if !cx.cred.read {
+    if !cx.cred.rights.allow(Need::Read) {
         return Err(ApiError::Forbidden);
     }
     let fqdns: Vec<Fqdn> = cx.app.store.read(|s| {
@@ -83,7 +83,7 @@ fn create_domain(cx: &Cx, bytes: &[u8]) -> Result<Response, ApiError> {
         _ => return Err(ApiError::Validation(errors)),
     };
     let items = zone_items(map.get("zone"), &fqdn)?;
-    if !cx.cred.write {
+    if !cx.cred.rights.allow(Need::Write) {
         return Err(ApiError::Forbidden);
     }
     let organization = cx.cred.organization.clone();

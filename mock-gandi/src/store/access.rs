@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::ids::organization_uuid;
+use super::permissions::Need;
 use super::seed::{CredentialKind, DnsMode};
 use super::state::{Credential, Domain, State};
 use super::types::Fqdn;
@@ -14,15 +15,8 @@ pub enum Denied {
     UnknownDomain,
     /// Owned by an organization the credential reaches only with `sharing_id`.
     OtherOrganization,
-    /// Missing permission (read or write).
+    /// Missing permission (see [`Need`]).
     Forbidden,
-}
-
-/// What a request needs to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Need {
-    Read,
-    Write,
 }
 
 impl State {
@@ -88,11 +82,7 @@ impl State {
             }
             (None, _) => {}
         }
-        let allowed = match need {
-            Need::Read => cred.read,
-            Need::Write => cred.write,
-        };
-        if !allowed {
+        if !cred.rights.allow(need) {
             return Err(Denied::Forbidden);
         }
         Ok(domain)

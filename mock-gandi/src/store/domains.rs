@@ -56,6 +56,7 @@ impl State {
             automatic_snapshots: false,
             nameservers: Vec::new(),
             zone_owner: None,
+            shared_zone: false,
         };
         // The rrsets tried on a scratch state first, so that a refusal changes nothing here.
         let mut scratch = State::default();

@@ -34,6 +34,8 @@ pub enum LegacyError {
     ZoneInUse { zone: i64, domains: usize },
     #[error("no such record (id: {0})")]
     UnknownRecord(i64),
+    #[error("zone {0} is shared and may not be modified")]
+    SharedZone(i64),
     #[error("{0}")]
     Invalid(#[from] Invalid),
 }
@@ -132,7 +134,12 @@ impl State {
             .ok_or(LegacyError::UnknownZone(id))
     }
 
+    /// A zone to edit: a shared (public) zone may be read and cloned, never edited
+    /// (Chralu/gandyn#17: fault 581050 on the edit of a domain's non-editable zone).
     fn legacy_zone_mut(&mut self, id: i64) -> Result<&mut LegacyZone, LegacyError> {
+        if self.legacy_zone(id)?.public {
+            return Err(LegacyError::SharedZone(id));
+        }
         zone_key(id)
             .and_then(|k| self.zones.get_mut(&k))
             .map(std::sync::Arc::make_mut)
@@ -251,7 +258,7 @@ impl State {
 
     /// `domain.zone.delete`: refused while a domain points at the zone.
     pub fn legacy_delete_zone(&mut self, zone: i64) -> Result<(), LegacyError> {
-        let id = self.legacy_zone(zone)?.id;
+        let id = self.legacy_zone_mut(zone)?.id;
         let users = self.legacy_zone_users(id);
         if users > 0 {
             return Err(LegacyError::ZoneInUse {
@@ -266,7 +273,7 @@ impl State {
     /// `domain.zone.version.new`: a copy of `from` (0 or `None` = active) under the next number,
     /// with new record ids. Numbers only grow, and a deleted number is never given again.
     pub fn legacy_new_version(&mut self, zone: i64, from: Option<i64>) -> Result<u32, LegacyError> {
-        let z = self.legacy_zone(zone)?;
+        let z = &*self.legacy_zone_mut(zone)?;
         let v = Self::resolve_version(z, from.unwrap_or(0))?;
         let records = z.versions[&v].clone();
         let next = z

@@ -17,6 +17,7 @@ mod keys;
 mod lag;
 mod legacy;
 mod livedns;
+mod permissions;
 mod rate;
 mod records;
 mod registry;
@@ -34,7 +35,7 @@ mod view;
 
 use std::sync::{Arc, Mutex};
 
-pub use access::{Denied, Need};
+pub use access::Denied;
 pub use dns_fault::{DNS_FAULT_RCODES, DnsFaultAction, DnsFaultRule, DnsTransport};
 pub use dnssec_key::{
     DNSSEC_ALGORITHM, DNSSEC_ALGORITHM_NAME, DNSSEC_FLAGS, DnssecKey, DnssecKeys,
@@ -47,13 +48,14 @@ pub use keys::KeyError;
 pub use lag::Propagation;
 pub use legacy::{LegacyError, RecordFilter, RecordInput};
 pub use livedns::apex_rule;
+pub use permissions::{Need, Permission, Rights};
 pub use rate::{RateLimit, RateLimiter};
 pub use records::{LegacyRecord, Records};
 pub use registry::{CLASSIC_NAMESERVERS, is_gandi_nameserver};
 pub use rrsets::{RrSet, RrSets};
 pub use seed::{
-    CredentialKind, DnsMode, DuplicateSecret, Permission, Seed, SeedCredential, SeedDomain,
-    SeedError, SeedRecord,
+    CredentialKind, DnsMode, DuplicateSecret, Seed, SeedCredential, SeedDomain, SeedError,
+    SeedRecord,
 };
 pub use snapshot_list::{MAX_AUTOMATIC, Snapshot, Snapshots};
 pub use state::{Armed, ArmedFault, Credential, Domain, LegacyZone, State, redact};

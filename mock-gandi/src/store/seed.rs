@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::permissions::Permission;
 use super::types::{Fqdn, Invalid, RecordType, RelName, check_ttl, normalize_value};
 
 /// Which platform serves a domain's DNS.
@@ -92,6 +93,10 @@ pub struct SeedDomain {
     /// organization (or of none) is refused on the zone, not on the domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone_owner: Option<String>,
+    /// `true`: the domain's legacy zone is one its owner may read and clone but not edit
+    /// (Gandi's shared default zone): every v4 edit of it faults with 581050.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared_zone: bool,
 }
 
 fn yes() -> bool {
@@ -140,15 +145,6 @@ impl TryFrom<RawRecord> for SeedRecord {
     }
 }
 
-/// What a credential may do with DNS.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Permission {
-    #[serde(rename = "dns:read")]
-    Read,
-    #[serde(rename = "dns:write")]
-    Write,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawCredential")]
 pub struct SeedCredential {
@@ -158,7 +154,9 @@ pub struct SeedCredential {
     pub organization: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<Fqdn>>,
-    pub permissions: Vec<Permission>,
+    /// As seeded; none: what a token made for DNS automation has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<Permission>>,
     #[serde(
         with = "time::serde::rfc3339::option",
         skip_serializing_if = "Option::is_none"
@@ -205,9 +203,7 @@ impl TryFrom<RawCredential> for SeedCredential {
             secret: raw.secret,
             organization: raw.organization,
             domains: raw.domains,
-            permissions: raw
-                .permissions
-                .unwrap_or_else(|| vec![Permission::Read, Permission::Write]),
+            permissions: raw.permissions,
             expires,
         })
     }
@@ -362,7 +358,7 @@ kind = "pat"
 secret = "0123456789abcdef0123456789abcdef01234567"
 organization = "acme"
 domains = ["stubber.chat"]
-permissions = ["dns:read", "dns:write"]
+permissions = ["See and renew domain names", "Manage domain name technical configurations"]
 expires = "2027-01-01T00:00:00Z"
 "#;
 

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::permissions::Rights;
 use super::rate::RateLimiter;
 use super::records::{self, Records};
 use super::rrsets::{RrSet, RrSets};
-use super::seed::{Permission, Seed, SeedDomain};
+use super::seed::{Seed, SeedDomain};
 use super::state::{Armed, ArmedFault, Credential, Domain, State};
 use super::types::{RecordType, RelName};
 
@@ -41,9 +42,10 @@ impl State {
                 secret: c.secret.clone(),
                 organization: c.organization.clone(),
                 domains: c.domains.clone(),
-                read: c.permissions.contains(&Permission::Read)
-                    || c.permissions.contains(&Permission::Write),
-                write: c.permissions.contains(&Permission::Write),
+                rights: c
+                    .permissions
+                    .as_deref()
+                    .map_or_else(Rights::dns_automation, Rights::of),
                 expires: c.expires,
             }));
         }
@@ -121,7 +123,9 @@ impl State {
         };
         self.next_record_id += records.len() as u64;
         if let Some(zone) = self.zones.get_mut(&zone_id) {
-            Arc::make_mut(zone).versions.insert(1, records);
+            let zone = Arc::make_mut(zone);
+            zone.versions.insert(1, records);
+            zone.public = d.shared_zone;
         }
         let id = self.next_domain_id;
         self.next_domain_id += 1;

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::dns_fault::DnsFaultRule;
 use super::dnssec_key::DnssecKeys;
 use super::fault::FaultRule;
+use super::permissions::Rights;
 use super::rate::RateLimiter;
 use super::records::Records;
 use super::rrsets::RrSets;
@@ -80,8 +81,7 @@ pub struct Credential {
     pub secret: String,
     pub organization: Option<String>,
     pub domains: Option<Vec<Fqdn>>,
-    pub read: bool,
-    pub write: bool,
+    pub rights: Rights,
     pub expires: Option<OffsetDateTime>,
 }
 

@@ -125,8 +125,9 @@ impl State {
             "secret": c.redacted(),
             "organization": c.organization,
             "domains": c.domains,
-            "read": c.read,
-            "write": c.write,
+            "read": c.rights.dns_read,
+            "write": c.rights.technical,
+            "permissions": c.rights.names(),
             "expires": c.expires.and_then(|e| e.format(&time::format_description::well_known::Rfc3339).ok()),
         })).collect()
     }

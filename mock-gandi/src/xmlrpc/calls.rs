@@ -6,12 +6,18 @@ use crate::store::{RecordFilter, RecordInput};
 
 use super::codec::Value;
 use super::faults::{Fault, FaultKind};
+use super::zone_file;
 
 /// One v4 method with its parameters (the key excluded).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {
     DomainInfo {
         fqdn: String,
+    },
+    /// `domain.list`: `{items_per_page, page}` (Gandi's v4 paging options; page from 0).
+    DomainList {
+        page: usize,
+        per_page: usize,
     },
     ZoneList,
     ZoneInfo {
@@ -76,6 +82,7 @@ pub enum Call {
 /// Parameters each method takes after the key: (name, fewest, most).
 const ARITY: &[(&str, usize, usize)] = &[
     ("domain.info", 1, 1),
+    ("domain.list", 0, 1),
     ("domain.zone.list", 0, 1),
     ("domain.zone.info", 1, 1),
     ("domain.zone.clone", 1, 3),
@@ -126,6 +133,17 @@ impl Call {
             "domain.info" => Call::DomainInfo {
                 fqdn: string(&params[0])?,
             },
+            "domain.list" => {
+                let opts = p(0).map(structure).transpose()?;
+                let number = |member: &str, default: i64| -> Result<usize, Fault> {
+                    let n = opts.map(|o| optional_int(o, member)).transpose()?.flatten();
+                    Ok(usize::try_from(n.unwrap_or(default)).unwrap_or(0))
+                };
+                Call::DomainList {
+                    page: number("page", 0)?,
+                    per_page: number("items_per_page", 100)?,
+                }
+            }
             "domain.zone.list" => {
                 if let Some(opts) = p(0) {
                     structure(opts)?;
@@ -197,6 +215,8 @@ impl Call {
                 version: int(&params[1])?,
                 records: match &params[2] {
                     Value::Array(items) => items.iter().map(record).collect::<Result<_, _>>()?,
+                    // A zone file's text, as Gandi's own CLI sends it.
+                    Value::String(text) => zone_file::parse(text)?,
                     other => return Err(wrong_type("array", other)),
                 },
             },
@@ -210,10 +230,21 @@ fn wrong_type(expected: &str, got: &Value) -> Fault {
     Fault::invalid_input(format!("expected {expected}, got {}", got.type_name()))
 }
 
-/// An integer parameter. Gandi's server ran Python's `int()` on what it got, so a string of
-/// digits is accepted and anything else fails with Python's message (gandi-automatic-dns#21
-/// shows it for an empty string).
+/// An integer parameter. A `<string>` there, even of digits, is refused the way Gandi refused
+/// gandi-automatic-dns's string zone ids (gandi-automatic-dns#17, 2017: `Error on object :
+/// OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]`); an empty `<int></int>`
+/// fails earlier, in the codec, with Python's `int()` message (gandi-automatic-dns#4, #21).
 fn int(v: &Value) -> Result<i64, Fault> {
+    match v {
+        Value::String(_) => Err(Fault::new(FaultKind::InvalidParameters, &[])),
+        other => member_int(other),
+    }
+}
+
+/// An integer struct member: there a string of digits is taken (record ids above 2^31 travel
+/// as strings, and the recorded lexicon traffic filters by such an `id`), anything else that
+/// is not an int fails with Python's `int()` message.
+fn member_int(v: &Value) -> Result<i64, Fault> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Boolean(b) => Ok(i64::from(*b)),
@@ -248,12 +279,18 @@ fn structure(v: &Value) -> Result<&Value, Fault> {
     }
 }
 
+/// A struct member, `<nil/>` read as absent: Gandi's CLI sends `{'name': None, ...}` for the
+/// filters it was not given (gandi.cli 1.6 `gandi record delete`, `allow_none=True`).
+fn present<'a>(s: &'a Value, member: &str) -> Option<&'a Value> {
+    s.member(member).filter(|v| !matches!(v, Value::Nil))
+}
+
 fn optional_string(s: &Value, member: &str) -> Result<Option<String>, Fault> {
-    s.member(member).map(string).transpose()
+    present(s, member).map(string).transpose()
 }
 
 fn optional_int(s: &Value, member: &str) -> Result<Option<i64>, Fault> {
-    s.member(member).map(int).transpose()
+    present(s, member).map(member_int).transpose()
 }
 
 fn required_string(s: &Value, member: &str) -> Result<String, Fault> {
@@ -319,25 +356,15 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_string_for_an_int_gets_pythons_message() {
-        let err = Call::from_params(
-            "domain.zone.version.set",
-            &[Value::Int(1), Value::string("")],
-        )
-        .unwrap_err();
-        assert_eq!(err.code, 1);
-        assert_eq!(
-            err.message,
-            "Invalid XMLRPC input: invalid literal for int() with base 10: ''"
-        );
-    }
-
-    #[test]
-    fn a_string_of_digits_is_accepted_where_an_int_is_expected() {
-        assert_eq!(
-            Call::from_params("domain.zone.info", &[Value::string("42")]),
-            Ok(Call::ZoneInfo { zone: 42 })
-        );
+    fn a_string_where_an_int_belongs_is_refused_as_gandi_refused_it() {
+        for text in ["", "42"] {
+            let err = Call::from_params("domain.zone.info", &[Value::string(text)]).unwrap_err();
+            assert_eq!(err.code, 581037);
+            assert_eq!(
+                err.message,
+                "Error on object : OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,10 @@ use crate::store::LegacyError;
 
 use super::codec::CodecError;
 
+/// The handle every mock zone and domain belongs to (the account's user, as Gandi's handles
+/// read: `PM13328-GANDI`).
+pub const OWNER_HANDLE: &str = "MOCK1-GANDI";
+
 /// The faults, one per distinct situation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultKind {
@@ -37,6 +41,10 @@ pub enum FaultKind {
     InvalidRecord,
     /// `domain.zone.record.update` selecting no record.
     UnknownRecord,
+    /// An edit of a zone the account may not modify (a shared zone).
+    ZoneNoRight,
+    /// A string where a zone method takes an int (a zone id, a version).
+    InvalidParameters,
 }
 
 /// One catalogue entry. `template` holds `{}` placeholders filled in order.
@@ -112,9 +120,9 @@ pub const CATALOGUE: &[FaultEntry] = &[
     FaultEntry {
         kind: FaultKind::UnknownVersion,
         code: 581042,
-        template: "Error on object : OBJECT_ZONE (CAUSE_NOTFOUND) [no such version (zone id: {}, version: {})]",
-        source: "code scheme of 581042",
-        inferred: true,
+        template: "Error on object : OBJECT_ZONE (CAUSE_NOTFOUND) [No such version '{}']",
+        source: "rancher/rancher#9122 (2017, external-dns reading records: `Error on object : OBJECT_ZONE (CAUSE_NOTFOUND) [No such version '342']` code: 581042)",
+        inferred: false,
     },
     FaultEntry {
         kind: FaultKind::ActiveVersionReadOnly,
@@ -150,6 +158,20 @@ pub const CATALOGUE: &[FaultEntry] = &[
         template: "Error on object : OBJECT_RECORD (CAUSE_NOTFOUND) [no such record (id: {})]",
         source: "code scheme of 581042",
         inferred: true,
+    },
+    FaultEntry {
+        kind: FaultKind::InvalidParameters,
+        code: 581037,
+        template: "Error on object : OBJECT_ZONE (CAUSE_BADPARAMETER) [invalid method parameter(s)]",
+        source: "brianreumere/gandi-automatic-dns#17 (2017, domain.zone.record.list with the zone id as a string; the text quoted, the code from the scheme: inferred)",
+        inferred: false,
+    },
+    FaultEntry {
+        kind: FaultKind::ZoneNoRight,
+        code: 581050,
+        template: "Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [{} isn't allowed to modify zone {}]",
+        source: "Chralu/gandyn#17 (2015): <Fault 581050: \"Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [PM13328-GANDI isn't allowed to modify zone 681838]\">",
+        inferred: false,
     },
 ];
 
@@ -214,8 +236,8 @@ impl From<LegacyError> for Fault {
         match e {
             LegacyError::UnknownDomain(name) => Self::new(FaultKind::UnknownDomain, &[&name]),
             LegacyError::UnknownZone(id) => Self::new(FaultKind::UnknownZone, &[&id]),
-            LegacyError::UnknownVersion { zone, version } => {
-                Self::new(FaultKind::UnknownVersion, &[&zone, &version])
+            LegacyError::UnknownVersion { version, .. } => {
+                Self::new(FaultKind::UnknownVersion, &[&version])
             }
             LegacyError::ActiveVersionReadOnly { zone, version } => {
                 Self::new(FaultKind::ActiveVersionReadOnly, &[&version, &zone])
@@ -227,6 +249,7 @@ impl From<LegacyError> for Fault {
                 Self::new(FaultKind::ZoneInUse, &[&zone, &domains])
             }
             LegacyError::UnknownRecord(id) => Self::new(FaultKind::UnknownRecord, &[&id]),
+            LegacyError::SharedZone(id) => Self::new(FaultKind::ZoneNoRight, &[&OWNER_HANDLE, &id]),
             LegacyError::Invalid(invalid) => Self::new(FaultKind::InvalidRecord, &[&invalid]),
         }
     }
@@ -259,6 +282,8 @@ mod tests {
         FaultKind::ZoneInUse,
         FaultKind::InvalidRecord,
         FaultKind::UnknownRecord,
+        FaultKind::ZoneNoRight,
+        FaultKind::InvalidParameters,
     ];
 
     #[test]
@@ -290,6 +315,21 @@ mod tests {
         assert_eq!(
             f.message,
             "Error on object : OBJECT_DOMAIN (CAUSE_NOTFOUND) [Domain 'thisisadomainidonotown.com' doesn't exist.]"
+        );
+    }
+}
+
+#[cfg(test)]
+mod shared_zone_tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_zone_edit_is_refused_in_gandi_s_words() {
+        let f = Fault::from(LegacyError::SharedZone(681838));
+        assert_eq!(f.code, 581050);
+        assert_eq!(
+            f.message,
+            "Error on object : OBJECT_ZONE (CAUSE_NORIGHT) [MOCK1-GANDI isn't allowed to modify zone 681838]"
         );
     }
 }

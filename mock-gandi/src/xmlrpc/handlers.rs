@@ -4,11 +4,12 @@
 
 use time::OffsetDateTime;
 
-use crate::store::{CredentialKind, DnsMode, Domain, LegacyRecord, LegacyZone, State, ZoneStore};
+use crate::store::{CredentialKind, LegacyRecord, LegacyZone, State, ZoneStore};
 
 use super::calls::{Call, arity_fault, is_known_method};
 use super::codec::{Value, parse_method_call};
-use super::faults::{Fault, FaultKind, key_matches_pattern};
+use super::domain_info::{domain_value, id_value};
+use super::faults::{Fault, FaultKind, OWNER_HANDLE, key_matches_pattern};
 
 /// What one request did, for the response and the journal.
 #[derive(Debug, Clone)]
@@ -82,6 +83,16 @@ pub fn execute(store: &ZoneStore, call: Call) -> Result<Value, Fault> {
         Call::DomainInfo { fqdn } => store.read(|s| {
             let d = s.legacy_domain(&fqdn)?;
             Ok(domain_value(d, s.era()))
+        }),
+        Call::DomainList { page, per_page } => store.read(|s| {
+            let era = s.era();
+            Ok(Value::Array(
+                s.domains()
+                    .skip(page.saturating_mul(per_page))
+                    .take(per_page)
+                    .map(|d| domain_value(d, era))
+                    .collect(),
+            ))
         }),
         Call::ZoneList => store.read(|s| {
             Ok(Value::Array(
@@ -196,15 +207,6 @@ fn datetime(t: OffsetDateTime) -> Value {
     ))
 }
 
-/// Ids above the 32-bit range go out as strings, as Gandi sends record ids (and as Python's
-/// marshaller must, having no 64-bit integer type).
-fn id_value(id: u64) -> Value {
-    match i32::try_from(id) {
-        Ok(small) => Value::Int(i64::from(small)),
-        Err(_) => Value::String(id.to_string()),
-    }
-}
-
 /// A record as Gandi lists it: name, type, id, value, ttl (recorded order).
 fn record_value(r: &LegacyRecord) -> Value {
     Value::Struct(vec![
@@ -253,45 +255,5 @@ fn zone_list_item(s: &State, z: &LegacyZone) -> Value {
         ("name".into(), Value::string(z.name.clone())),
         ("public".into(), Value::Boolean(z.public)),
         ("version".into(), Value::Int(i64::from(z.active))),
-    ])
-}
-
-/// The handle every mock zone and domain belongs to.
-const OWNER_HANDLE: &str = "MOCK1-GANDI";
-
-/// `domain.info` (and `domain.zone.set`): the members lego and lexicon read, in the recorded
-/// order, plus enough of the rest to look like the real answer. A LiveDNS domain has no zone
-/// of v4's in the era of `Era::v4_livedns_domain_without_zone` (`zone_id` nil).
-fn domain_value(d: &Domain, era: crate::era::Era) -> Value {
-    let zone_id = if d.dns == DnsMode::Livedns && era.v4_livedns_domain_without_zone() {
-        Value::Nil
-    } else {
-        id_value(d.zone_id)
-    };
-    let fqdn = d.fqdn.as_str();
-    let tld = fqdn.rsplit('.').next().unwrap_or(fqdn);
-    let services = match d.dns {
-        DnsMode::Legacy => "gandidns",
-        DnsMode::Livedns => "gandilivedns",
-    };
-    Value::Struct(vec![
-        (
-            "nameservers".into(),
-            Value::Array(vec![
-                Value::string("a.dns.gandi.net"),
-                Value::string("b.dns.gandi.net"),
-                Value::string("c.dns.gandi.net"),
-            ]),
-        ),
-        ("id".into(), id_value(d.id)),
-        ("status".into(), Value::Array(vec![])),
-        ("tags".into(), Value::Array(vec![])),
-        (
-            "services".into(),
-            Value::Array(vec![Value::string(services)]),
-        ),
-        ("zone_id".into(), zone_id),
-        ("fqdn".into(), Value::string(fqdn)),
-        ("tld".into(), Value::string(tld)),
     ])
 }

@@ -8,8 +8,10 @@
 
 mod calls;
 mod codec;
+mod domain_info;
 mod faults;
 mod handlers;
+mod zone_file;
 
 use axum::Router;
 use axum::body::Body;
