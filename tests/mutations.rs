@@ -36,10 +36,16 @@ const V4_REFUSES_A_PAT: &str =
 /// Expectations no change of Gandi can make fail: (scenario, expectation, why).
 const CLIENT_ONLY: &[(&str, &str, &str)] = &[
     (
-        "gandi-cli-v4-shared-zone-cannot-be-edited",
+        "certbot-plugin-gandi-rotated-key-old-host-2022",
         "outcome",
-        "no mutant makes the shared zone editable (the seed's shared_zone is not mutated): \
-         whatever the mock answers instead, gandi.cli ends in an error",
+        "the key the client sends is one the account does not hold (rotated): no change of \
+         Gandi makes it valid, so every base-domain guess ends refused",
+    ),
+    (
+        "certbot-plugin-gandi-zones-refused-domains-accepted-2019",
+        "outcome",
+        "the script prints what Gandi answered and ends without an error whatever the answers \
+         (its calls and the TXT left in DNS pin them)",
     ),
     (
         "lego-4-9-pat-to-gandiv5",
@@ -558,7 +564,13 @@ fn seed_fixes(s: &Scenario, base: &Table) -> Vec<(String, Edit)> {
                 }),
             ),
         ));
-        for key in ["account", "organization", "nameservers"] {
+        for key in [
+            "account",
+            "organization",
+            "nameservers",
+            "zone_owner",
+            "shared_zone",
+        ] {
             if d.contains_key(key) {
                 out.push((
                     format!("domain #{} without its `{key}`", i + 1),
@@ -591,6 +603,21 @@ fn seed_fixes(s: &Scenario, base: &Table) -> Vec<(String, Edit)> {
                 ),
             ));
         }
+    }
+    // Gandi of today instead of the scenario's date.
+    if base
+        .get("gandi")
+        .and_then(Value::as_table)
+        .is_some_and(|g| g.contains_key("as_of"))
+    {
+        out.push((
+            "Gandi as of today (no `as_of`)".to_string(),
+            std::sync::Arc::new(|t: &mut Table| {
+                if let Some(gandi) = t.get_mut("gandi").and_then(Value::as_table_mut) {
+                    gandi.remove("as_of");
+                }
+            }),
+        ));
     }
     let held: Vec<String> = domains
         .iter()
