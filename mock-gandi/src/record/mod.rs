@@ -13,6 +13,7 @@
 mod scrub;
 mod upstream;
 
+use crate::replay::Exchange;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use tokio::net::TcpListener;
 
-pub use scrub::{Kind, Scrubber, Written};
+pub use scrub::{Kind, Scrubber};
 pub use upstream::Upstream;
 
 use crate::journal::Journal;
@@ -281,7 +282,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             );
         }
     };
-    let written = Written {
+    let written = Exchange {
         method: method.to_string(),
         url: format!("{scheme}://{host}{path_and_query}"),
         headers,
@@ -296,7 +297,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
 }
 
 /// Scrubs the exchange and appends it to the recording; logs what was written (scrubbed).
-fn write(shared: &Shared, written: Written) {
+fn write(shared: &Shared, written: Exchange) {
     let mut guard = match shared.out.lock() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),

@@ -9,6 +9,7 @@
 //! same), is made of lower-case letters and digits only, and numbers the secrets of a kind in
 //! the order they were first sent: `recordedpat0…01`, `recordedpat0…02`.
 
+use crate::replay::Exchange;
 use serde_json::Value as Json;
 
 use crate::xmlrpc::{Value, parse_method_call};
@@ -48,18 +49,6 @@ const MIN_GLOBAL: usize = 6;
 pub struct Scrubber {
     secrets: Vec<(Kind, String, String)>,
     ids: Vec<(String, String)>,
-}
-
-/// One exchange as it is written: the client's and Gandi's bytes, to be scrubbed in place.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Written {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    pub status: u16,
-    pub response_headers: Vec<(String, String)>,
-    pub response_body: String,
 }
 
 impl Scrubber {
@@ -102,7 +91,7 @@ impl Scrubber {
     }
 
     /// Every secret and id of the exchange replaced; what was presented is learned first.
-    pub fn scrub(&mut self, mut w: Written) -> Written {
+    pub fn scrub(&mut self, mut w: Exchange) -> Exchange {
         for (name, value) in &mut w.headers {
             let lower = name.to_ascii_lowercase();
             *value = match lower.as_str() {
@@ -246,8 +235,8 @@ fn v4_key(body: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn exchange(url: &str, headers: &[(&str, &str)], body: &str, answer: &str) -> Written {
-        Written {
+    fn exchange(url: &str, headers: &[(&str, &str)], body: &str, answer: &str) -> Exchange {
+        Exchange {
             method: "POST".into(),
             url: url.into(),
             headers: headers
