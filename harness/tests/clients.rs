@@ -184,6 +184,55 @@ outcome = "success"
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_programs_output_is_in_the_order_it_wrote_it_on_both_streams() {
+    if !pebble().await {
+        return;
+    }
+    // Lines alternate between stdout and stderr, from a shell and from Python printing without
+    // flushing (a pipe is block-buffered unless the harness says otherwise); read from two pipes
+    // they would come in any order.
+    let scenario = parse(
+        r#"description = "two streams, one order"
+
+[[gandi.domain]]
+fqdn = "stubber.chat"
+
+[client]
+kind = "command"
+domains = ["stubber.chat"]
+argv = ["sh", "-c", """
+i=0
+while [ $i -lt 40 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done
+exec python3 -c 'import sys
+print("python out")
+sys.stderr.write("python err\\n")
+print("python out again")
+sys.exit("python exits")'
+"""]
+
+[expect]
+outcome = "failure"
+"#,
+    );
+    let report = run_scenario(&scenario, CaKind::Process).await;
+    let mut expected: Vec<String> = (0..40)
+        .flat_map(|i| [format!("out {i}"), format!("err {i}")])
+        .collect();
+    expected.extend(
+        [
+            "python out",
+            "python err",
+            "python out again",
+            "python exits",
+        ]
+        .map(String::from),
+    );
+    let lines: Vec<&str> = report.output.lines().collect();
+    assert_eq!(lines, expected, "{}", report.output);
+    assert!(report.passed, "{:?}", report.failures);
+}
+
 #[tokio::test]
 async fn a_missing_program_fails_the_scenario_in_one_line_before_anything_starts() {
     let scenario = parse(

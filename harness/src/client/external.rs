@@ -46,7 +46,8 @@ pub struct Finished {
     pub exit_code: Option<i32>,
     /// `Ok` for exit 0; else why not, in one line.
     pub result: Result<(), String>,
-    /// stdout and stderr, interleaved as they came, at most the last [`OUTPUT_LIMIT`] bytes.
+    /// stdout and stderr through one pipe, in the order written, at most the last
+    /// [`OUTPUT_LIMIT`] bytes.
     pub output: String,
 }
 
@@ -116,6 +117,8 @@ fn base_env(ctx: &ClientContext<'_>, prepared: &Prepared, marker: &str) -> Vec<(
     let mut env = vec![
         ("LANG".into(), "C.UTF-8".into()),
         ("TZ".into(), "UTC".into()),
+        // Python writes as it goes: its prints and errors reach the one pipe in order.
+        ("PYTHONUNBUFFERED".into(), "1".into()),
         ("HOME".into(), prepared.home.display().to_string()),
         (
             "TMPDIR".into(),
@@ -166,11 +169,25 @@ pub async fn run(
         .envs(&invocation.env)
         .current_dir(ctx.workdir)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match command.spawn() {
+    // One pipe for stdout and stderr (the shell's `2>&1`): the lines come in the order the
+    // program wrote them, not in the order two pipes happened to be read.
+    let reader = match one_pipe_for_both(&mut command) {
+        Ok(reader) => reader,
+        Err(e) => {
+            return Finished {
+                exit_code: None,
+                result: Err(format!("cannot make a pipe for the program's output: {e}")),
+                output: String::new(),
+            };
+        }
+    };
+    let spawned = command.spawn();
+    // The parent's copies of the pipe's writing end go with the command: the reader sees the
+    // end of the output when the program's copies close.
+    drop(command);
+    let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
             return Finished {
@@ -189,10 +206,7 @@ pub async fn run(
         marker,
     };
     let output = Output::default();
-    let readers = [
-        child.stdout.take().map(|p| output.collect(p)),
-        child.stderr.take().map(|p| output.collect(p)),
-    ];
+    let reader = output.collect(reader);
     let (exit_code, result) = match tokio::time::timeout(ctx.timeout, child.wait()).await {
         Ok(Ok(status)) => match status.code() {
             Some(0) => (Some(0), Ok(())),
@@ -210,14 +224,20 @@ pub async fn run(
     };
     // Descendants may hold the pipes open: kill them first, then the readers see the end.
     drop(_guard);
-    for reader in readers.into_iter().flatten() {
-        let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
-    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
     Finished {
         exit_code,
         result,
         output: output.text(),
     }
+}
+
+/// Points the command's stdout and stderr at the writing end of one new pipe and returns its
+/// reading end, non-blocking for the runtime.
+fn one_pipe_for_both(command: &mut Command) -> std::io::Result<tokio::net::unix::pipe::Receiver> {
+    let (reader, writer) = std::io::pipe()?;
+    command.stdout(writer.try_clone()?).stderr(writer);
+    tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into())
 }
 
 /// Kills the process group and every process carrying the run's marker when dropped.
@@ -285,7 +305,7 @@ pub fn marked_alive(marker: &str) -> Vec<i32> {
     marked_processes(&format!("{MARKER_ENV}={marker}"))
 }
 
-/// stdout and stderr of one run, line by line in the order they arrive.
+/// stdout and stderr of one run, line by line in the order the program wrote them.
 #[derive(Debug, Default, Clone)]
 struct Output(Arc<Mutex<String>>);
 
