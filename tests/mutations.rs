@@ -399,6 +399,7 @@ fn run(s: &Scenario, text: &str, shared: &common::Shared) -> Result<ScenarioRepo
         RunOptions {
             ca: shared.ca(CaKind::Process),
             twin: false,
+            untrusted: false,
         },
     )))
 }

@@ -52,6 +52,7 @@ fn run_one(path: &Path, shared: &common::Shared) -> Result<(), Failed> {
         RunOptions {
             ca: shared.ca(kind),
             twin,
+            untrusted: false,
         },
     ));
     let mut settings = insta::Settings::clone_current();

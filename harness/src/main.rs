@@ -135,6 +135,11 @@ struct RunArgs {
     /// with certbot-dns-multi) and fail it where the two send or ask something different.
     #[arg(long)]
     twin: bool,
+    /// The files are someone else's: run every scenario in the sandbox network and every
+    /// program it starts under bubblewrap, the filesystem read-only but for its own work
+    /// folder, no home, no /run (Docker socket), no /tmp, no capability.
+    #[arg(long)]
+    untrusted: bool,
 }
 
 fn main() -> ExitCode {
@@ -243,10 +248,17 @@ async fn check(paths: &Paths) -> u8 {
     for w in scenarios.iter().flat_map(Scenario::warnings) {
         say!("warning: {w}");
     }
+    // What each file would run: a scenario from someone else is code. Found, never started.
+    for s in &scenarios {
+        say!("{} runs:", s.path.display());
+        for line in harness::client::listing::programs(&s.request.client, &s.request.env) {
+            say!("  {line}");
+        }
+    }
     // A missing program does not make a file invalid, but its scenarios will fail: say so now.
     let mut missing = 0;
     for s in &scenarios {
-        if let Err(e) = s.request.client.check_program().await {
+        if let Err(e) = s.request.client.find_program() {
             missing += 1;
             say!("warning: {}: {e}", s.path.display());
         }
@@ -322,7 +334,19 @@ async fn run(args: RunArgs) -> u8 {
         return 2;
     }
     let mut scenarios = scenarios;
-    if let Some(network) = args.network {
+    if args.untrusted {
+        if args.network == Some(Network::Proxy) {
+            eprintln!(
+                "harness: --untrusted runs every scenario in the sandbox network;                  --network proxy contradicts it"
+            );
+            return 2;
+        }
+        if let Err(e) = harness::client::confine::check_available().await {
+            eprintln!("harness: {e}");
+            return 2;
+        }
+    }
+    if let Some(network) = args.network.or(args.untrusted.then_some(Network::Sandbox)) {
         for s in &mut scenarios {
             s.request.network = network;
         }
@@ -386,6 +410,7 @@ async fn run(args: RunArgs) -> u8 {
         let options = RunOptions {
             ca: ca.clone(),
             twin: args.twin,
+            untrusted: args.untrusted,
         };
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;

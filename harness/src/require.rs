@@ -14,3 +14,42 @@ pub async fn pebble(kind: crate::CaKind) -> bool {
         }
     }
 }
+
+/// The ordinary user tests run programs as when they run as root (made with `useradd` the
+/// first time).
+pub const TESTER: &str = "gandi-e2e-tester";
+
+/// A command that runs `program` as an ordinary user: itself when this process is not root,
+/// else through `runuser` as [`TESTER`]. `None` (after [`skip_or_fail`]) when root cannot make
+/// that user.
+pub fn as_ordinary_user(program: &std::path::Path) -> Option<std::process::Command> {
+    use std::process::Command;
+    if !rustix::process::geteuid().is_root() {
+        return Some(Command::new(program));
+    }
+    let exists = Command::new("id")
+        .arg(TESTER)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let made = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                TESTER,
+            ])
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            skip_or_fail(
+                "an ordinary user for the test",
+                "useradd failed (run as root on a system with shadow-utils)",
+            );
+            return None;
+        }
+    }
+    let mut c = Command::new("runuser");
+    c.args(["-u", TESTER, "--"]).arg(program);
+    Some(c)
+}

@@ -1,13 +1,13 @@
 //! Runs scenarios and judges them against their expectations.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use mock_gandi::MockGandi;
 use serde::{Deserialize, Serialize};
 
 use crate::ca::{CaKind, CaSource};
-use crate::client::ClientKind;
+use crate::client::{ClientKind, Locations, confine};
 use crate::issuance::{self, Completion, IssuanceOutcome};
 use crate::sandbox::{self, Network};
 use crate::scenario::{DnsAnswer, Expectation, Outcome, Scenario};
@@ -60,6 +60,7 @@ pub async fn run_scenario(scenario: &Scenario, ca_kind: CaKind) -> ScenarioRepor
         RunOptions {
             ca: ca_kind.into(),
             twin: false,
+            untrusted: false,
         },
     )
     .await
@@ -75,13 +76,18 @@ pub struct RunOptions {
     /// A `builtin` scenario is run a second time through lego v5's own provider code and the
     /// two are compared (see [`crate::twin`]).
     pub twin: bool,
+    /// The scenario's programs are someone else's code: it runs in a sandbox, and every
+    /// program it starts is confined there (see [`crate::client::confine`]).
+    #[serde(default)]
+    pub untrusted: bool,
 }
 
 /// [`run_scenario`] with every option.
 pub async fn run_scenario_with(scenario: &Scenario, options: RunOptions) -> ScenarioReport {
     match scenario.request.network {
-        Network::Proxy => run_here(scenario, options).await,
-        Network::Sandbox => run_in_sandbox(scenario, options).await,
+        // An untrusted scenario runs in a sandbox, whatever its file says.
+        Network::Proxy if !options.untrusted => run_here(scenario, options).await,
+        _ => run_in_sandbox(scenario, options).await,
     }
 }
 
@@ -169,11 +175,15 @@ fn sandbox_child_run() -> Result<String, String> {
         .prefix("gandi-e2e-sandbox-")
         .tempdir()
         .map_err(|e| format!("cannot create a folder: {e}"))?;
-    sandbox::enter(folder.path())?;
     let mut scenario =
         Scenario::parse(&request.path, &request.source).map_err(|e| e.to_string())?;
+    let era = mock_gandi::era::Era::new(scenario.request.seed.as_of);
+    sandbox::enter(folder.path(), &mock_gandi::gandi_names_in(era))?;
     scenario.request.client = request.client;
     scenario.request.network = Network::Sandbox;
+    if request.options.untrusted {
+        confine::confine_every_program(confinement_of(&scenario)?)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -184,6 +194,20 @@ fn sandbox_child_run() -> Result<String, String> {
     };
     let report = runtime.block_on(run_here(&scenario, options));
     serde_json::to_string(&report).map_err(|e| format!("cannot write the report: {e}"))
+}
+
+/// How an untrusted scenario's programs are confined: what they may read from under the hidden
+/// folders is the scenario's own folder, `{repo}`, `{venv}` and the programs it names.
+fn confinement_of(scenario: &Scenario) -> Result<confine::Confinement, String> {
+    let file = std::path::absolute(&scenario.path).unwrap_or_else(|_| scenario.path.clone());
+    let mut folders: Vec<PathBuf> = file.parent().map(Path::to_path_buf).into_iter().collect();
+    folders.extend(Locations::of_file(&file).known());
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    confine::Confinement::new(
+        home.as_deref(),
+        &folders,
+        &scenario.request.client.program_paths(),
+    )
 }
 
 /// Runs `twin` (the same scenario through lego v5's provider code) on a mock and a CA of its

@@ -31,15 +31,6 @@ pub const DNS_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(LOOPBACK),
 pub const HTTPS_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(LOOPBACK), 443);
 const LOOPBACK: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 1);
 
-/// The names `/etc/hosts` sends to the mock inside a sandbox (gandi-wire.md §1).
-pub const GANDI_HOSTS: [&str; 5] = [
-    "rpc.gandi.net",
-    "rpc.ote.gandi.net",
-    "dns.api.gandi.net",
-    "api.gandi.net",
-    "api.sandbox.gandi.net",
-];
-
 /// Which network a scenario's client runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -210,9 +201,10 @@ pub async fn spawn(program: &Path, request: &[u8], deadline: Duration) -> Result
     Ok(out)
 }
 
-/// Inside the sandbox, before anything else: the loopback up, Gandi's names and the system
-/// resolver pointed at 127.0.0.1 (files written in `folder`, bind-mounted over `/etc`).
-pub fn enter(folder: &Path) -> Result<(), String> {
+/// Inside the sandbox, before anything runs: the loopback up, Gandi's `names` (those the mock
+/// answers for in the scenario's era) and the system resolver pointed at 127.0.0.1 (files
+/// written in `folder`, bind-mounted over `/etc`).
+pub fn enter(folder: &Path, names: &[&str]) -> Result<(), String> {
     let ip = which("ip").ok_or("the sandbox needs `ip` (iproute2)")?;
     let up = std::process::Command::new(&ip)
         .args(["link", "set", "lo", "up"])
@@ -228,7 +220,7 @@ pub fn enter(folder: &Path) -> Result<(), String> {
     let hosts = folder.join("hosts");
     let resolv = folder.join("resolv.conf");
     let mut hosts_text = String::from("127.0.0.1 localhost\n::1 localhost\n");
-    for name in GANDI_HOSTS {
+    for name in names {
         hosts_text.push_str(&format!("127.0.0.1 {name}\n"));
     }
     let write = |p: &Path, text: &str| {

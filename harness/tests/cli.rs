@@ -55,6 +55,106 @@ fn check_names_the_file_line_and_key_of_a_broken_scenario() {
 }
 
 #[test]
+fn check_lists_every_program_a_file_would_run_and_runs_none() {
+    let dir = tempfile::tempdir().unwrap();
+    // Programs that leave a mark when they run (certbot's probes would run its `#!` line's
+    // interpreter, lego's its `--version`).
+    let marks = dir.path().join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let script = |name: &str| {
+        let path = write(
+            dir.path(),
+            name,
+            &format!("#!/bin/sh\ntouch {}/{name}\n", marks.display()),
+        );
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    };
+    let (tool, lego, python) = (script("tool"), script("lego"), script("python"));
+    // A certbot whose `#!` names that python: asking certbot's Python for its plugin would
+    // run it.
+    let certbot = write(dir.path(), "certbot", &format!("#!{}\n", python.display()));
+    std::fs::set_permissions(
+        &certbot,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let scenario = |name: &str, client: &str| {
+        write(
+            dir.path(),
+            &format!("{name}.toml"),
+            &format!(
+                "description = \"{name}\"\n\n[[gandi.domain]]\nfqdn = \"stubber.chat\"\n\n\
+                 [client]\n{client}\n\n[expect]\noutcome = \"failure\"\n"
+            ),
+        )
+    };
+    scenario(
+        "a-command",
+        "kind = \"command\"\ndomains = [\"stubber.chat\"]\nenv = { LD_PRELOAD = \"./evil.so\" }\n\
+         requires = [\"curl\"]\nargv = [\"./tool\", \"--flag\", \"\"\"\nline one\nline two\n\"\"\"]",
+    );
+    scenario(
+        "a-certbot",
+        "kind = \"certbot\"\ndomains = [\"stubber.chat\"]\nauthenticator = \"dns-gandi\"\nbinary = \"./certbot\"\n\
+         args = [\"--no-autorenew\"]\ncredentials = { token = \"x\" }",
+    );
+    scenario(
+        "a-lego",
+        "kind = \"lego\"\ndomains = [\"stubber.chat\"]\nprovider = \"gandiv5\"\nbinary = \"./lego\"",
+    );
+    let out = harness().arg("check").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let expected = [
+        format!("{}/a-command.toml runs:", dir.path().display()),
+        format!(
+            "  {} ({}, a script for `/bin/sh`)",
+            tool.display(),
+            tool.display()
+        ),
+        "    arg --flag".to_string(),
+        "    arg (a script):".to_string(),
+        "    | line one".to_string(),
+        "    | line two".to_string(),
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == expected[0])
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(&lines[at..at + expected.len()], expected, "{stdout}");
+    assert!(
+        stdout.contains("and, by its own account, curl (/"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("with the file's env: LD_PRELOAD=./evil.so"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "  certbot ({}, a script for `{}`), the code of its `dns-gandi` plugin, with \
+             the harness's flags, then the file's: --no-autorenew",
+            certbot.display(),
+            python.display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "  lego ({}, a script for `/bin/sh`), provider gandiv5, with the harness's flags",
+            lego.display()
+        )),
+        "{stdout}"
+    );
+    // Nothing ran.
+    let ran: Vec<_> = std::fs::read_dir(&marks).unwrap().flatten().collect();
+    assert!(ran.is_empty(), "check ran {ran:?}");
+}
+
+#[test]
 fn check_and_list_accept_the_corpus() {
     let out = harness().args(["check", "../scenarios"]).output().unwrap();
     assert_eq!(

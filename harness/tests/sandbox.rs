@@ -142,8 +142,6 @@ fn sandbox_corpus() -> Vec<PathBuf> {
         .collect()
 }
 
-const TESTER: &str = "gandi-e2e-tester";
-
 #[test]
 fn the_sandbox_scenarios_pass_as_an_ordinary_user() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -152,40 +150,13 @@ fn the_sandbox_scenarios_pass_as_an_ordinary_user() {
     }
     let corpus = sandbox_corpus();
     assert!(corpus.len() >= 3, "{corpus:?}");
-    let mut command = if rustix::process::geteuid().is_root() {
-        // Root makes the sandbox without a user namespace; an ordinary user needs one.
-        let exists = Command::new("id")
-            .arg(TESTER)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        if !exists {
-            let made = Command::new("useradd")
-                .args([
-                    "--system",
-                    "--no-create-home",
-                    "--shell",
-                    "/usr/sbin/nologin",
-                    TESTER,
-                ])
-                .status();
-            if !made.is_ok_and(|s| s.success()) {
-                harness::require::skip_or_fail(
-                    "an ordinary user for the test",
-                    "useradd failed (run as root on a system with shadow-utils)",
-                );
-                return;
-            }
-        }
-        let mut c = Command::new("runuser");
-        c.args(["-u", TESTER, "--"])
-            .arg(env!("CARGO_BIN_EXE_harness"));
-        c.current_dir(repository());
-        c
-    } else {
-        harness()
+    // Root makes the sandbox without a user namespace; an ordinary user needs one.
+    let Some(mut command) =
+        harness::require::as_ordinary_user(Path::new(env!("CARGO_BIN_EXE_harness")))
+    else {
+        return;
     };
+    command.current_dir(repository());
     let out = command
         .args(["run", "--ca", "process"])
         .args(&corpus)

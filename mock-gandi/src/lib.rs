@@ -47,3 +47,4 @@ mod proxy_hosts;
 mod tls;
 
 pub use handle::{MockGandi, MockGandiBuilder, StartError};
+pub use proxy_hosts::names_in as gandi_names_in;

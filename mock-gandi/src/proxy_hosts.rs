@@ -83,3 +83,13 @@ pub(crate) fn host_named(name: &str) -> Option<&'static GandiHost> {
     let name = name.strip_suffix('.').unwrap_or(name);
     HOSTS.iter().find(|h| h.name.eq_ignore_ascii_case(name))
 }
+
+/// The Gandi names the mock answers for in `era` (the proxy's hosts, the transparent HTTPS
+/// listener's names): what a sandbox's `/etc/hosts` sends to the mock.
+pub fn names_in(era: Era) -> Vec<&'static str> {
+    HOSTS
+        .iter()
+        .filter(|h| h.answers_in(era))
+        .map(|h| h.name)
+        .collect()
+}

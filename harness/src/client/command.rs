@@ -76,6 +76,16 @@ impl CommandClient {
             .map_err(|_| missing(program, " or give its path in argv"))
     }
 
+    /// The program and each of `requires`, found (on `PATH` or as a path) or not; nothing run.
+    pub(crate) fn located(&self) -> Vec<Option<PathBuf>> {
+        self.argv
+            .iter()
+            .take(1)
+            .chain(&self.requires)
+            .map(|p| external::locate(Some(p), "GANDI_E2E_COMMAND", &[]).ok())
+            .collect()
+    }
+
     pub(crate) async fn run(&self, ctx: &ClientContext<'_>) -> ClientRun {
         let client = if self.requires.is_empty() {
             format!("command {}", self.program_name())

@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Command;
 
+use super::confine;
 use super::placeholders::Placeholders;
 use super::types::{ClientContext, ClientRun};
 use crate::sandbox::Network;
@@ -161,9 +162,19 @@ pub async fn run(
     invocation: &Invocation,
 ) -> Finished {
     let marker = new_marker();
-    let mut command = Command::new(&invocation.program);
+    let confinement = confine::active();
+    let (program, args) = match confinement {
+        Some(c) => c.wrap(
+            &invocation.program,
+            &invocation.args,
+            Some(ctx.workdir),
+            &[ctx.acme_ca, ctx.mock_ca],
+        ),
+        None => (invocation.program.clone(), invocation.args.clone()),
+    };
+    let mut command = Command::new(&program);
     command
-        .args(&invocation.args)
+        .args(&args)
         .env_clear()
         .envs(base_env(ctx, prepared, &marker))
         .envs(&invocation.env)
@@ -225,10 +236,16 @@ pub async fn run(
     // Descendants may hold the pipes open: kill them first, then the readers see the end.
     drop(_guard);
     let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+    let output = output.text();
+    // A failure the confinement caused says so.
+    let result = match (result, confinement) {
+        (Err(why), Some(c)) => Err(format!("{why}; {}", c.explain(&output, ctx.workdir))),
+        (result, _) => result,
+    };
     Finished {
         exit_code,
         result,
-        output: output.text(),
+        output,
     }
 }
 
@@ -437,22 +454,43 @@ impl<K: std::hash::Hash + Eq, V: Clone> ProbeCache<K, V> {
     }
 }
 
-/// Runs `program args` (no proxy, no scenario) and returns its stdout, for version probes.
+/// Runs `program args` (no proxy, no scenario) and returns its stdout, for version probes;
+/// confined as the clients are, when they are.
 pub async fn probe_output(program: &Path, args: &[&str]) -> Result<String, String> {
+    let asked: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    // `_scratch` lives until the probe is done, then is removed.
+    let (mut command, _scratch) = match confine::active() {
+        // Confined, a probe gets a scratch folder as its work folder, `HOME` and `TMPDIR`
+        // (certbot makes a log folder before it reads `--version`).
+        Some(c) => {
+            let scratch = tempfile::Builder::new()
+                .prefix("gandi-e2e-probe-")
+                .tempdir()
+                .map_err(|e| format!("cannot make a folder for a probe: {e}"))?;
+            let (bwrap, args) = c.wrap(program, &asked, Some(scratch.path()), &[]);
+            let mut command = Command::new(bwrap);
+            command
+                .args(args)
+                .env("HOME", scratch.path())
+                .env("TMPDIR", scratch.path());
+            (command, Some(scratch))
+        }
+        None => {
+            let mut command = Command::new(program);
+            command.args(&asked);
+            (command, None)
+        }
+    };
     let run = tokio::time::timeout(
         Duration::from_secs(20),
-        Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
+        command.stdin(Stdio::null()).kill_on_drop(true).output(),
     )
     .await
     .map_err(|_| {
         format!(
             "`{} {}` did not answer within 20s",
             program.display(),
-            args.join(" ")
+            asked.join(" ")
         )
     })?
     .map_err(|e| format!("cannot run {}: {e}", program.display()))?;

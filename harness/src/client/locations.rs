@@ -80,6 +80,14 @@ impl Locations {
         }
     }
 
+    /// `{repo}` and `{venv}`, those that are known.
+    pub fn known(&self) -> Vec<PathBuf> {
+        [&self.repo, &self.venv]
+            .into_iter()
+            .filter_map(|p| p.as_ref().ok().cloned())
+            .collect()
+    }
+
     /// `{venv}/bin`, when the virtual environment is known.
     pub fn venv_bin(&self) -> Option<PathBuf> {
         self.venv.as_ref().ok().map(|v| v.join("bin"))

@@ -11,19 +11,21 @@
 pub mod builtin;
 mod certbot;
 mod command;
+pub mod confine;
 pub mod external;
 mod gandi_v4;
 mod gandi_v5;
 mod http;
 mod lego;
 mod lego_env;
+pub mod listing;
 mod locations;
 mod placeholders;
 mod table;
 mod types;
 mod zone;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use certbot::Certbot;
 pub use command::CommandClient;
@@ -135,7 +137,9 @@ impl ClientKind {
         let resolve = |p: &mut String| {
             if p.contains('/') {
                 if !p.starts_with('/') {
-                    *p = folder.join(&*p).display().to_string();
+                    // `components` drops the `.` of `./tool`.
+                    let joined: PathBuf = folder.join(&*p).components().collect();
+                    *p = joined.display().to_string();
                 }
             } else if let Some(in_venv) = venv_bin.and_then(|bin| external::in_venv(p, bin)) {
                 *p = in_venv.display().to_string();
@@ -152,8 +156,19 @@ impl ClientKind {
         }
     }
 
-    /// Whether the program this client needs is here, without running the scenario. `Err` is
-    /// one line naming the program and how to get it.
+    /// Whether the program this client needs is here, found but not started (`harness check`
+    /// runs nothing a file names). `Err` is one line naming the program and how to get it.
+    pub fn find_program(&self) -> Result<(), String> {
+        match self {
+            ClientKind::Builtin { .. } => Ok(()),
+            ClientKind::Lego(l) => l.locate().map(|_| ()),
+            ClientKind::Certbot(c) => c.locate().map(|_| ()),
+            ClientKind::Command(c) => c.locate().map(|_| ()),
+        }
+    }
+
+    /// Whether the program this client needs is here, without running the scenario (certbot's
+    /// Python is asked for the plugin). `Err` is one line naming the program and how to get it.
     pub async fn check_program(&self) -> Result<(), String> {
         match self {
             ClientKind::Builtin { .. } => Ok(()),
@@ -161,6 +176,25 @@ impl ClientKind {
             ClientKind::Certbot(c) => c.check().await,
             ClientKind::Command(c) => c.locate().map(|_| ()),
         }
+    }
+
+    /// The files this client would run, found but not started (a missing one is left out):
+    /// the program, a command's `requires`, and the interpreter of a script's `#!` line, each
+    /// also as the file it links to.
+    pub fn program_paths(&self) -> Vec<PathBuf> {
+        let found: Vec<PathBuf> = match self {
+            ClientKind::Builtin { .. } => Vec::new(),
+            ClientKind::Lego(l) => l.locate().into_iter().collect(),
+            ClientKind::Certbot(c) => c.locate().into_iter().collect(),
+            ClientKind::Command(c) => c.located().into_iter().flatten().collect(),
+        };
+        let interpreters: Vec<PathBuf> = found.iter().filter_map(|p| interpreter(p)).collect();
+        let mut paths = Vec::new();
+        for program in found.into_iter().chain(interpreters) {
+            paths.extend(program.canonicalize().ok().filter(|real| *real != program));
+            paths.push(program);
+        }
+        paths
     }
 
     /// Runs the client once, as configured, against `ctx`.
@@ -172,4 +206,23 @@ impl ClientKind {
             ClientKind::Command(c) => c.run(ctx).await,
         }
     }
+}
+
+/// The interpreter a script's `#!` line names (`/usr/bin/env` for `#!/usr/bin/env python3`),
+/// read from the file, never run.
+fn interpreter(program: &Path) -> Option<PathBuf> {
+    shebang(program)?
+        .split_whitespace()
+        .next()
+        .map(PathBuf::from)
+}
+
+/// A script's `#!` line, without the `#!`.
+fn shebang(program: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(program).ok()?.read(&mut head).ok()?;
+    let first = head[..n].split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(first).ok()?.strip_prefix("#!")?;
+    Some(line.trim().to_string())
 }
