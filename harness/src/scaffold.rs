@@ -288,10 +288,15 @@ fn refused_credential(e: &Exchange) -> bool {
 }
 
 /// A shell script sending every recorded request with curl, in order, each answer printed.
+/// The v4 API's own ids (a zone id `domain.info` names, a new version's number, a cloned or
+/// created zone's id) are the mock's, not the recording's: the script reads each from the
+/// mock's answer and sends it where the recording sent the recorded one.
 fn script(exchanges: &[Exchange]) -> String {
     let mut s = String::from(
         "# The recorded requests, in order; each answer is printed (the expectations read it).\n",
     );
+    // The recorded ids the script has learned so far: each is `$ID_<recorded>` from then on.
+    let mut learned: Vec<i64> = Vec::new();
     for (i, e) in exchanges.iter().enumerate() {
         let keep = refused_credential(e);
         let mut line = format!(
@@ -317,13 +322,15 @@ fn script(exchanges: &[Exchange]) -> String {
             let _ = write!(line, " -H {}", quote(&format!("{name}: {value}")));
         }
         let mut body = e.body.clone();
+        let mut learns = None;
         if e.path().starts_with("/xmlrpc") {
             if let Ok(call) = parse_method_call(e.body.as_bytes()) {
                 let mut params = call.params.clone();
                 if !keep && !params.is_empty() {
                     params[0] = Value::string(V4_KEY);
                 }
-                body = encode_method_call(&call.method_name, &params);
+                body = with_learned_ids(&call.method_name, &params, &learned);
+                learns = learned_id(&call.method_name, e);
             }
         } else if !keep {
             let recorded = e
@@ -339,18 +346,93 @@ fn script(exchanges: &[Exchange]) -> String {
             };
             let _ = write!(line, " -H {}", quote(&header));
         }
-        let delimiter = format!("MOCK_GANDI_BODY_{i}");
-        if body.is_empty() {
-            let _ = writeln!(s, "{line}");
-        } else {
-            let _ = writeln!(
-                s,
-                "{line} --data-binary @- <<'{delimiter}'\n{}\n{delimiter}",
+        if !body.is_empty() {
+            // A body with a learned id is expanded by the shell: its other `\`, `$` and `` ` ``
+            // stay literal.
+            let delimiter = format!("MOCK_GANDI_BODY_{i}");
+            let (open, body) = if body.contains(ID_MARK) {
+                (delimiter.clone(), shell_expanded(&body))
+            } else {
+                (format!("'{delimiter}'"), body)
+            };
+            let _ = write!(
+                line,
+                " --data-binary @- <<{open}\n{}\n{delimiter}",
                 body.trim_end_matches('\n')
             );
         }
+        match learns {
+            Some((recorded, pattern)) => {
+                let _ = writeln!(
+                    s,
+                    "answer=$({line}\n)\nprintf '%s\\n' \"$answer\"\n\
+                     ID_{recorded}=$(printf '%s' \"$answer\" | tr -d '\\n' | sed -n {})",
+                    quote(&format!(
+                        "s|.*{pattern}<value><int>\\([0-9]*\\)</int>.*|\\1|p"
+                    ))
+                );
+                learned.push(recorded);
+            }
+            None => {
+                let _ = writeln!(s, "{line}");
+            }
+        }
     }
     escape_placeholders(&s)
+}
+
+/// Marks where a learned id goes in a body until the shell variable is written.
+const ID_MARK: &str = "\u{1}";
+
+/// The recorded id a v4 answer gives (the ids the mock numbers itself, as the replay maps
+/// them) and what precedes it in the answer, flattened to one line.
+fn learned_id(method: &str, e: &Exchange) -> Option<(i64, &'static str)> {
+    let MethodResponse::Success(answer) = parse_method_response(e.response_body.as_bytes()).ok()?
+    else {
+        return None;
+    };
+    let (value, pattern) = match method {
+        "domain.info" => (answer.member("zone_id")?, "<name>zone_id</name>"),
+        "domain.zone.version.new" => (&answer, "<param>"),
+        "domain.zone.clone" | "domain.zone.create" => (answer.member("id")?, "<name>id</name>"),
+        _ => return None,
+    };
+    match value {
+        Value::Int(id) => Some((*id, pattern)),
+        _ => None,
+    }
+}
+
+/// The call's body, each top-level integer parameter that is a learned id (a zone id, a
+/// version) written as its shell variable, the recorded value if the mock's was not found.
+fn with_learned_ids(method: &str, params: &[Value], learned: &[i64]) -> String {
+    let marked: Vec<Value> = params
+        .iter()
+        .enumerate()
+        .map(|(at, p)| match p {
+            Value::Int(id) if at > 0 && learned.contains(id) => {
+                Value::string(format!("{ID_MARK}{id}{ID_MARK}"))
+            }
+            other => other.clone(),
+        })
+        .collect();
+    let mut body = encode_method_call(method, &marked);
+    for id in learned {
+        body = body.replace(
+            &format!("<value><string>{ID_MARK}{id}{ID_MARK}</string></value>"),
+            &format!("<value><int>{ID_MARK}{{ID_{id}:-{id}}}</int></value>"),
+        );
+    }
+    body
+}
+
+/// `body` for an unquoted here-document: `\`, `$` and `` ` `` escaped, then each id mark
+/// made the `$` of its variable.
+fn shell_expanded(body: &str) -> String {
+    body.replace('\\', "\\\\")
+        .replace('$', "\\$")
+        .replace('`', "\\`")
+        .replace(ID_MARK, "$")
 }
 
 /// Single-quoted for sh.

@@ -213,3 +213,114 @@ async fn a_recorded_error_becomes_the_failure_text_of_the_scaffolded_scenario() 
         "{text}"
     );
 }
+
+/// A v4 zone edit recorded from an account whose zone ids are not the ones the offline mock
+/// gives (two other legacy domains come first upstream): the scaffolded curl script reads the
+/// zone id and the new version's number from the mock's answers and sends those, so the
+/// scenario passes offline with the recorded calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scaffolded_v4_script_sends_the_ids_the_mock_gave_not_the_recorded_ones() {
+    use mock_gandi::xmlrpc::{MethodResponse, Value, encode_method_call, parse_method_response};
+    if !harness::require::pebble(CaKind::Process).await {
+        return;
+    }
+    const V4: &str = "upstreamv4key0123456789a";
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = MockGandi::builder()
+        .seed_text(&format!(
+            "[[domain]]\nfqdn = \"first.fr\"\ndns = \"legacy\"\n\
+             [[domain]]\nfqdn = \"second.fr\"\ndns = \"legacy\"\n\
+             [[domain]]\nfqdn = \"stubber.chat\"\ndns = \"legacy\"\n\
+             [[credential]]\nkind = \"v4-key\"\nsecret = \"{V4}\"\n"
+        ))
+        .unwrap()
+        .https_addr("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let out = dir.path().join("v4.jsonl");
+    let recorder = Recorder::start(RecordOptions {
+        upstream: Upstream::Url {
+            scheme: "https".into(),
+            authority: upstream.https_addr().unwrap().to_string(),
+        },
+        out: out.clone(),
+        proxy: "127.0.0.1:0".parse().unwrap(),
+        https: None,
+        ca_dir: Some(dir.path().join("recorder-ca")),
+        upstream_roots: vec![upstream.ca_cert_path().to_path_buf()],
+    })
+    .await
+    .unwrap();
+    // The client: curl through the recorder, each call built from the last answer.
+    let (proxy, ca) = (recorder.proxy_url(), recorder.ca_cert_path().to_path_buf());
+    let call = move |method: &str, params: Vec<Value>| {
+        let body = encode_method_call(method, &params);
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--proxy", &proxy, "--cacert"])
+            .arg(&ca)
+            .args(["-H", "Content-Type: text/xml", "--data-binary", &body])
+            .arg("https://rpc.gandi.net/xmlrpc/")
+            .output()
+            .unwrap();
+        match parse_method_response(&out.stdout) {
+            Ok(MethodResponse::Success(v)) => v,
+            other => panic!("{method}: {other:?}"),
+        }
+    };
+    let key = || Value::string(V4);
+    let (zone, version) = tokio::task::spawn_blocking(move || {
+        let info = call("domain.info", vec![key(), Value::string("stubber.chat")]);
+        let Some(Value::Int(zone)) = info.member("zone_id").cloned() else {
+            panic!("{info:?}")
+        };
+        let Value::Int(version) = call("domain.zone.version.new", vec![key(), Value::Int(zone)])
+        else {
+            panic!("no version")
+        };
+        let record = Value::Struct(vec![
+            ("name".into(), Value::string("_acme-challenge")),
+            ("type".into(), Value::string("TXT")),
+            ("value".into(), Value::string("\"token-v4\"")),
+            ("ttl".into(), Value::Int(300)),
+        ]);
+        call(
+            "domain.zone.record.add",
+            vec![key(), Value::Int(zone), Value::Int(version), record],
+        );
+        call(
+            "domain.zone.version.set",
+            vec![key(), Value::Int(zone), Value::Int(version)],
+        );
+        (zone, version)
+    })
+    .await
+    .unwrap();
+    recorder.stop().await;
+    // Upstream, the domain's zone is the third one made.
+    assert_eq!(zone, 1_000_002);
+    assert_eq!(version, 2);
+
+    let text = scaffold_check_run(&out, dir.path(), "v4-ids", &[]);
+    assert!(text.contains(&format!("ID_{zone}=$(")), "{text}");
+    assert!(
+        text.contains(&format!("<int>${{ID_{zone}:-{zone}}}</int>")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("<int>${{ID_{version}:-{version}}}</int>")),
+        "{text}"
+    );
+    for line in [
+        "domain.info -> ok",
+        "domain.zone.version.new -> ok",
+        "domain.zone.record.add -> ok",
+        "domain.zone.version.set -> ok",
+    ] {
+        assert!(
+            text.contains(&format!("\"{line}\"")),
+            "{line} not in\n{text}"
+        );
+    }
+    assert!(!text.contains(V4), "{text}");
+}
