@@ -343,6 +343,7 @@ fn serve(state: AppState, ca: Arc<MockCa>, listeners: Listeners, shutdown: Shutd
             journal: state.journal.clone(),
             limits: state.limits,
             store: Some(state.store.clone()),
+            every_path: false,
         };
         let https_task = {
             let (backend, ca, shutdown) = (backend.clone(), ca.clone(), shutdown.clone());

@@ -346,8 +346,36 @@ fn a_recording_through_the_recorder_replays_clean_and_holds_no_secret() {
         ],
     );
     assert!(refused.contains("faultCode"), "{refused}");
+    // A path on the wrong host (the v4 API asked of api.gandi.net): what Gandi answers there is
+    // Gandi's to say, so it is forwarded and recorded, not answered by the recorder.
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+        ])
+        .args(["--proxy", &rec.proxy(), "--cacert"])
+        .arg(rec.ca())
+        .args([
+            "-H",
+            "Content-Type: text/xml",
+            "--data-binary",
+            "<methodCall/>",
+        ])
+        .arg("https://api.gandi.net/xmlrpc/")
+        .output()
+        .unwrap();
+    assert_eq!(ok(out, "curl to the wrong host"), "404");
 
     let (recording, log) = rec.stop();
+    assert!(
+        recording.contains("\"url\":\"https://api.gandi.net/xmlrpc/\""),
+        "the wrong host's exchange is not recorded:\n{recording}"
+    );
     let basic64 = "c29tZW9uZTpiYXNpY3Bhc3N3b3JkLXMzY3JldA==";
     for secret in [PAT, APIKEY, V4KEY, wrong.as_str(), BASIC, basic64] {
         assert!(

@@ -60,6 +60,10 @@ pub struct Backend {
     /// The mock's store, whose era decides which hosts answer (the beta host in its time);
     /// none for the recorder, which forwards to today's Gandi.
     pub store: Option<Arc<crate::store::ZoneStore>>,
+    /// Every path goes to the router, whatever host it came to: the recorder's, whose upstream
+    /// (Gandi) says itself what it answers on the wrong host. Otherwise a host serves only its
+    /// own API.
+    pub every_path: bool,
 }
 
 /// Serves the proxy (or the HTTPS listener) on `listener` until `shutdown`, then waits for
@@ -76,6 +80,7 @@ pub async fn run(
         journal,
         limits,
         store,
+        every_path,
     } = backend;
     let what = match entry {
         Entry::Connect => "proxy",
@@ -88,6 +93,7 @@ pub async fn run(
             router: router.clone(),
             journal: journal.clone(),
             store: store.clone(),
+            every_path,
             shutdown: shutdown.clone(),
             limits,
         };
@@ -103,6 +109,7 @@ struct Connection {
     router: Router,
     journal: Arc<Journal>,
     store: Option<Arc<crate::store::ZoneStore>>,
+    every_path: bool,
     shutdown: Shutdown,
     limits: Limits,
 }
@@ -152,10 +159,11 @@ impl Connection {
     {
         let router = self.router.clone();
         let journal = self.journal.clone();
+        let every_path = self.every_path;
         let service = hyper::service::service_fn(move |request| {
             let router = router.clone();
             let journal = journal.clone();
-            async move { Ok::<_, Infallible>(answer(request, host, router, &journal).await) }
+            async move { Ok::<_, Infallible>(answer(request, host, every_path, router, &journal).await) }
         });
         let what = format!("proxy to {}", host.name);
         crate::listen::serve_http(&what, tls, service, self.limits, self.shutdown.clone()).await;
@@ -163,10 +171,11 @@ impl Connection {
 }
 
 /// One request inside the tunnel: marked as proxied, given a Host if it had none, then the
-/// router if the path belongs to the host the client connected to.
+/// router if the path belongs to the host the client connected to (or `every_path`).
 async fn answer(
     mut request: http::Request<Incoming>,
     host: &'static GandiHost,
+    every_path: bool,
     router: Router,
     journal: &Journal,
 ) -> Response {
@@ -178,7 +187,7 @@ async fn answer(
             .headers_mut()
             .insert(HOST, HeaderValue::from_static(host.name));
     }
-    if host.serves(request.uri().path()) {
+    if every_path || host.serves(request.uri().path()) {
         return match router.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},

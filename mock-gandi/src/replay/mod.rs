@@ -122,7 +122,16 @@ pub async fn replay(file: &str, exchanges: &[Exchange], accepted: &Accepted) -> 
     let mut verdicts = Vec::with_capacity(exchanges.len());
     for (index, exchange) in exchanges.iter().enumerate() {
         let (request, label, call) = build(exchange, &ids);
-        let (status, headers, body) = match router.clone().oneshot(request).await {
+        // A path on a Gandi host that does not serve it is answered as the proxy answers it.
+        let wrong_host = crate::proxy_hosts::host_named(exchange.host())
+            .is_some_and(|host| !host.serves(exchange.path()));
+        let answered = if wrong_host {
+            let (method, uri) = (request.method().clone(), request.uri().clone());
+            Ok(crate::livedns::unknown_route(method, uri).await)
+        } else {
+            router.clone().oneshot(request).await
+        };
+        let (status, headers, body) = match answered {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let headers: Vec<(String, String)> = response
