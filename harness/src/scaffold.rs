@@ -40,6 +40,14 @@ pub struct ScaffoldArgs {
     /// in VALUE are the seed's credentials.
     #[arg(long, value_name = "NAME=VALUE")]
     env: Vec<String>,
+    /// The authenticator of a certbot client (default: dns-gandi).
+    #[arg(long, value_name = "NAME")]
+    authenticator: Option<String>,
+    /// A key of a certbot client's credentials file, KEY=VALUE (`{apikey}`, `{pat}` and
+    /// `{v4-key}` in VALUE are the seed's credentials). Default: the recording's kind, `token =
+    /// {pat}` when it sent a personal access token, else `api_key = {apikey}`.
+    #[arg(long, value_name = "KEY=VALUE")]
+    credential: Vec<String>,
 }
 
 /// `harness scaffold`: the scenario on stdout, 0; 2 when the recording cannot make one.
@@ -52,6 +60,8 @@ pub fn main(args: &ScaffoldArgs) -> u8 {
                 kind: args.client.clone(),
                 provider: args.provider.clone(),
                 env: args.env.clone(),
+                authenticator: args.authenticator.clone(),
+                credentials: args.credential.clone(),
             };
             let name = args
                 .recording
@@ -80,6 +90,10 @@ pub struct ClientFlags {
     pub provider: Option<String>,
     /// `NAME=VALUE`; `{apikey}`, `{pat}` and `{v4-key}` in a value are the seed's secrets.
     pub env: Vec<String>,
+    /// certbot's authenticator (`None`: dns-gandi).
+    pub authenticator: Option<String>,
+    /// certbot's credentials, `KEY=VALUE` as `env` (empty: by the recording's credential).
+    pub credentials: Vec<String>,
 }
 
 /// The scenario text for `exchanges`, read from `source` (named in the description).
@@ -141,18 +155,38 @@ pub fn scaffold(
         toml::Value::Array(vec![domains[0].clone().into()]),
     );
     if !flags.env.is_empty() {
-        let mut env = toml::Table::new();
-        for pair in &flags.env {
-            let (name, value) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("--env {pair:?}: give NAME=VALUE"))?;
-            let value = value
-                .replace("{apikey}", APIKEY)
-                .replace("{pat}", PAT)
-                .replace("{v4-key}", V4_KEY);
-            env.insert(name.into(), value.into());
-        }
-        client.insert("env".into(), toml::Value::Table(env));
+        client.insert(
+            "env".into(),
+            toml::Value::Table(pairs("--env", &flags.env)?),
+        );
+    }
+    if flags.kind.as_deref() == Some("certbot") {
+        client.insert(
+            "authenticator".into(),
+            flags
+                .authenticator
+                .clone()
+                .unwrap_or("dns-gandi".into())
+                .into(),
+        );
+        let credentials = if flags.credentials.is_empty() {
+            // The credential the recording sent: a PAT as a Bearer token, else an API key.
+            let bearer = exchanges.iter().any(|e| {
+                e.header("authorization")
+                    .is_some_and(|a| a.to_ascii_lowercase().starts_with("bearer"))
+            });
+            if bearer {
+                vec!["token={pat}".to_string()]
+            } else {
+                vec!["api_key={apikey}".to_string()]
+            }
+        } else {
+            flags.credentials.clone()
+        };
+        client.insert(
+            "credentials".into(),
+            toml::Value::Table(pairs("--credential", &credentials)?),
+        );
     }
     let errors: Vec<String> = if command {
         exchanges.iter().filter_map(error_text).collect()
@@ -212,6 +246,23 @@ pub fn scaffold(
     .map_err(|e| format!("the expectations cannot be written as TOML: {e}"))?;
     out.push_str(&expect);
     Ok(out)
+}
+
+/// `NAME=VALUE` pairs as a table, `{apikey}`, `{pat}` and `{v4-key}` in a value replaced by the
+/// seed's secrets; `flag` names them in an error.
+fn pairs(flag: &str, given: &[String]) -> Result<toml::Table, String> {
+    let mut table = toml::Table::new();
+    for pair in given {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{flag} {pair:?}: give NAME=VALUE"))?;
+        let value = value
+            .replace("{apikey}", APIKEY)
+            .replace("{pat}", PAT)
+            .replace("{v4-key}", V4_KEY);
+        table.insert(name.into(), value.into());
+    }
+    Ok(table)
 }
 
 fn toml_string(text: &str) -> String {

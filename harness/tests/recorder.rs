@@ -324,3 +324,114 @@ async fn a_scaffolded_v4_script_sends_the_ids_the_mock_gave_not_the_recorded_one
     }
     assert!(!text.contains(V4), "{text}");
 }
+
+/// certbot with certbot-dns-gandi and a personal access token, run by the harness's own certbot
+/// client pointed at the recorder instead of a mock (the same proxy variables, CA bundle and
+/// flags as in a scenario), issues through Pebble; the recording holds no token, replays clean,
+/// and `harness scaffold --client certbot` (authenticator and credentials by default) makes a
+/// scenario that passes offline with the same calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certbot_recorded_through_the_recorder_scaffolds_a_certbot_scenario_that_passes() {
+    use harness::client::ClientContext;
+    use harness::sandbox::Network;
+    if !harness::require::pebble(CaKind::Process).await {
+        return;
+    }
+    const PAT: &str = "5b1e0c3f9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f";
+    let scenario = harness::scenario::Scenario::parse(
+        Path::new("scenarios/certbot-recorded.toml"),
+        &format!(
+            "description = \"certbot through the recorder\"\n[[gandi.domain]]\nfqdn = \"stubber.chat\"\n\
+             [client]\nkind = \"certbot\"\nauthenticator = \"dns-gandi\"\ndomains = [\"stubber.chat\"]\n\
+             credentials = {{ token = \"{PAT}\" }}\n[expect]\noutcome = \"issued\"\n"
+        ),
+    )
+    .unwrap();
+    if let Err(e) = scenario.request.client.check_program().await {
+        harness::require::skip_or_fail("certbot with certbot-dns-gandi", &e);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = MockGandi::builder()
+        .seed_text(&format!(
+            "[[domain]]\nfqdn = \"stubber.chat\"\n[[credential]]\nkind = \"pat\"\nsecret = \"{PAT}\"\n"
+        ))
+        .unwrap()
+        .https_addr("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let out = dir.path().join("certbot.jsonl");
+    let recorder = Recorder::start(RecordOptions {
+        upstream: Upstream::Url {
+            scheme: "https".into(),
+            authority: upstream.https_addr().unwrap().to_string(),
+        },
+        out: out.clone(),
+        proxy: "127.0.0.1:0".parse().unwrap(),
+        https: None,
+        ca_dir: Some(dir.path().join("recorder-ca")),
+        upstream_roots: vec![upstream.ca_cert_path().to_path_buf()],
+    })
+    .await
+    .unwrap();
+    let pebble = start_ca(CaKind::Process, &CaOptions::new(upstream.dns_addr()))
+        .await
+        .unwrap();
+    let workdir = dir.path().join("work");
+    std::fs::create_dir(&workdir).unwrap();
+    let proxy = recorder.proxy_url();
+    let ctx = ClientContext {
+        domains: &scenario.request.domains,
+        env: &scenario.request.env,
+        timeout: std::time::Duration::from_secs(60),
+        acme_directory: pebble.directory_url(),
+        acme_ca: pebble.ca_bundle_path(),
+        mock_api: "http://127.0.0.1:9",
+        mock_dns: upstream.dns_addr(),
+        mock_proxy: &proxy,
+        mock_ca: recorder.ca_cert_path(),
+        workdir: &workdir,
+        network: Network::Proxy,
+    };
+    let run = scenario.request.client.run(&ctx).await;
+    pebble.stop().await;
+    recorder.stop().await;
+    assert!(
+        run.result.is_ok(),
+        "certbot: {:?}\n{}",
+        run.result,
+        run.output
+    );
+    assert!(run.certificate.is_ok(), "{:?}", run.certificate);
+
+    let recording = std::fs::read_to_string(&out).unwrap();
+    assert!(!recording.contains(PAT), "{recording}");
+    let exchanges = load(&out).unwrap();
+    let calls: Vec<String> = exchanges.iter().map(harness::scaffold::call_line).collect();
+    assert!(
+        calls.contains(
+            &"PUT /v5/livedns/domains/stubber.chat/records/_acme-challenge/TXT -> 201".to_string()
+        ),
+        "{calls:?}"
+    );
+    let replayed = replay_file(&out, &Accepted::builtin()).await.unwrap();
+    assert_eq!(replayed.different(), 0, "{}", replayed.render());
+
+    let text = scaffold_check_run(
+        &out,
+        dir.path(),
+        "certbot-recorded",
+        &["--client", "certbot"],
+    );
+    assert!(text.contains("authenticator = \"dns-gandi\""), "{text}");
+    assert!(text.contains("[client.credentials]\ntoken = \""), "{text}");
+    assert!(text.contains("outcome = \"issued\""), "{text}");
+    for call in &calls {
+        assert!(
+            text.contains(&format!("\"{call}\"")),
+            "{call} not in\n{text}"
+        );
+    }
+    assert!(!text.contains(PAT), "{text}");
+}
