@@ -64,6 +64,37 @@ fn scaffold_check_run(recording: &Path, dir: &Path, name: &str, flags: &[&str]) 
     text
 }
 
+/// A second mock standing in for Gandi (`seed`, its own CA, its transparent HTTPS listener) and
+/// a recorder in front of it writing `dir/NAME`.
+async fn upstream_and_recorder(
+    dir: &Path,
+    seed: &str,
+    name: &str,
+) -> (MockGandi, Recorder, PathBuf) {
+    let upstream = MockGandi::builder()
+        .seed_text(seed)
+        .unwrap()
+        .https_addr("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let out = dir.join(name);
+    let recorder = Recorder::start(RecordOptions {
+        upstream: Upstream::Url {
+            scheme: "https".into(),
+            authority: upstream.https_addr().unwrap().to_string(),
+        },
+        out: out.clone(),
+        proxy: "127.0.0.1:0".parse().unwrap(),
+        https: None,
+        ca_dir: Some(dir.join("recorder-ca")),
+        upstream_roots: vec![upstream.ca_cert_path().to_path_buf()],
+    })
+    .await
+    .unwrap();
+    (upstream, recorder, out)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lego_recorded_through_the_recorder_replays_and_scaffolds_a_scenario_that_passes() {
     if !harness::require::pebble(CaKind::Process).await {
@@ -82,29 +113,14 @@ async fn lego_recorded_through_the_recorder_replays_and_scaffolds_a_scenario_tha
         .with_writer(move || writer.clone())
         .init();
     let dir = tempfile::tempdir().unwrap();
-    let upstream = MockGandi::builder()
-        .seed_text(&format!(
+    let (upstream, recorder, out) = upstream_and_recorder(
+        dir.path(),
+        &format!(
             "[[domain]]\nfqdn = \"stubber.chat\"\n[[domain.record]]\nname = \"www\"\ntype = \"A\"\nvalues = [\"192.0.2.10\"]\n[[credential]]\nkind = \"apikey\"\nsecret = \"{KEY}\"\n"
-        ))
-        .unwrap()
-        .https_addr("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .unwrap();
-    let out = dir.path().join("lego.jsonl");
-    let recorder = Recorder::start(RecordOptions {
-        upstream: Upstream::Url {
-            scheme: "https".into(),
-            authority: upstream.https_addr().unwrap().to_string(),
-        },
-        out: out.clone(),
-        proxy: "127.0.0.1:0".parse().unwrap(),
-        https: None,
-        ca_dir: Some(dir.path().join("recorder-ca")),
-        upstream_roots: vec![upstream.ca_cert_path().to_path_buf()],
-    })
-    .await
-    .unwrap();
+        ),
+        "lego.jsonl",
+    )
+    .await;
     let pebble = start_ca(CaKind::Process, &CaOptions::new(upstream.dns_addr()))
         .await
         .unwrap();
@@ -226,32 +242,17 @@ async fn a_scaffolded_v4_script_sends_the_ids_the_mock_gave_not_the_recorded_one
     }
     const V4: &str = "upstreamv4key0123456789a";
     let dir = tempfile::tempdir().unwrap();
-    let upstream = MockGandi::builder()
-        .seed_text(&format!(
+    let (_upstream, recorder, out) = upstream_and_recorder(
+        dir.path(),
+        &format!(
             "[[domain]]\nfqdn = \"first.fr\"\ndns = \"legacy\"\n\
              [[domain]]\nfqdn = \"second.fr\"\ndns = \"legacy\"\n\
              [[domain]]\nfqdn = \"stubber.chat\"\ndns = \"legacy\"\n\
              [[credential]]\nkind = \"v4-key\"\nsecret = \"{V4}\"\n"
-        ))
-        .unwrap()
-        .https_addr("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .unwrap();
-    let out = dir.path().join("v4.jsonl");
-    let recorder = Recorder::start(RecordOptions {
-        upstream: Upstream::Url {
-            scheme: "https".into(),
-            authority: upstream.https_addr().unwrap().to_string(),
-        },
-        out: out.clone(),
-        proxy: "127.0.0.1:0".parse().unwrap(),
-        https: None,
-        ca_dir: Some(dir.path().join("recorder-ca")),
-        upstream_roots: vec![upstream.ca_cert_path().to_path_buf()],
-    })
-    .await
-    .unwrap();
+        ),
+        "v4.jsonl",
+    )
+    .await;
     // The client: curl through the recorder, each call built from the last answer.
     let (proxy, ca) = (recorder.proxy_url(), recorder.ca_cert_path().to_path_buf());
     let call = move |method: &str, params: Vec<Value>| {
@@ -352,29 +353,14 @@ async fn certbot_recorded_through_the_recorder_scaffolds_a_certbot_scenario_that
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let upstream = MockGandi::builder()
-        .seed_text(&format!(
+    let (upstream, recorder, out) = upstream_and_recorder(
+        dir.path(),
+        &format!(
             "[[domain]]\nfqdn = \"stubber.chat\"\n[[credential]]\nkind = \"pat\"\nsecret = \"{PAT}\"\n"
-        ))
-        .unwrap()
-        .https_addr("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .unwrap();
-    let out = dir.path().join("certbot.jsonl");
-    let recorder = Recorder::start(RecordOptions {
-        upstream: Upstream::Url {
-            scheme: "https".into(),
-            authority: upstream.https_addr().unwrap().to_string(),
-        },
-        out: out.clone(),
-        proxy: "127.0.0.1:0".parse().unwrap(),
-        https: None,
-        ca_dir: Some(dir.path().join("recorder-ca")),
-        upstream_roots: vec![upstream.ca_cert_path().to_path_buf()],
-    })
-    .await
-    .unwrap();
+        ),
+        "certbot.jsonl",
+    )
+    .await;
     let pebble = start_ca(CaKind::Process, &CaOptions::new(upstream.dns_addr()))
         .await
         .unwrap();
