@@ -27,6 +27,7 @@ pub mod http;
 pub mod issuance;
 pub mod merge;
 pub mod partition;
+pub mod progress;
 pub mod report;
 pub mod require;
 pub mod runner;

@@ -13,6 +13,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use harness::client::{KIND_NAMES, ProgramOverrides};
 use harness::partition::Partition;
+use harness::progress::Progress;
 use harness::runner::{RunOptions, ScenarioReport, run_scenario_with, scenario_deadline};
 use harness::sandbox::Network;
 use harness::scenario::{Scenario, ScenarioError, discover};
@@ -509,110 +510,11 @@ fn merge_reports(args: &MergeArgs) -> u8 {
 
 fn timed_out(scenario: &Scenario, deadline: std::time::Duration) -> ScenarioReport {
     ScenarioReport {
-        name: scenario.name.clone(),
-        path: scenario.path.display().to_string(),
-        description: scenario.description.clone(),
-        reproduces: scenario.reproduces.clone(),
-        quote: scenario.quote.clone(),
-        client: scenario.request.client.name().to_string(),
-        passed: false,
         failures: vec![format!(
             "the scenario did not finish within {}s; everything it started was stopped",
             deadline.as_secs()
         )],
-        unmet: Vec::new(),
-        transcript: String::new(),
-        steps: Vec::new(),
-        output: String::new(),
-        network: scenario.request.network,
-        twin: None,
         seconds: deadline.as_secs_f64(),
-    }
-}
-
-/// One line per finished scenario on stdout; on a terminal, a progress line on stderr too.
-struct Progress {
-    total: usize,
-    /// Where the whole output of a failing client is kept.
-    reports: failure::ReportPaths,
-    done: std::sync::Mutex<usize>,
-    tty: bool,
-}
-
-impl Progress {
-    fn new(total: usize, reports: failure::ReportPaths) -> Self {
-        Self {
-            total,
-            reports,
-            done: std::sync::Mutex::new(0),
-            tty: std::io::stderr().is_terminal(),
-        }
-    }
-
-    fn started(&self, name: &str) {
-        if self.tty {
-            let done = *self.done.lock().unwrap_or_else(|p| p.into_inner());
-            self.bar(done, name);
-        }
-    }
-
-    fn bar(&self, done: usize, name: &str) {
-        let width = 24;
-        let filled = (done * width).checked_div(self.total).unwrap_or(width);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2K[{}{}] {done}/{} {name}",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            self.total
-        );
-        let _ = err.flush();
-    }
-
-    fn finished(&self, report: &ScenarioReport, fragments: &[String]) {
-        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-        *done += 1;
-        if self.tty {
-            eprint!("\r\x1b[2K");
-        }
-        let verdict = if report.passed { "PASS" } else { "FAIL" };
-        let mut out = std::io::stdout().lock();
-        let network = match report.network {
-            Network::Proxy => "",
-            Network::Sandbox => ", sandbox",
-        };
-        let twin = match &report.twin {
-            Some(t) => format!(", twin {t}"),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "{verdict} {} [{}{twin}] ({:.2}s{network})",
-            report.name, report.client, report.seconds
-        );
-        // A failing program's own words are what its user reads first: the line closest to
-        // each missing fragment and a bounded excerpt (the reports keep the whole output).
-        if !report.passed {
-            let failed = failure::Failed {
-                failures: &report.failures,
-                unmet: &report.unmet,
-                output: &report.output,
-            };
-            for line in failure::console(failed, fragments, &self.reports) {
-                let _ = writeln!(out, "     {line}");
-            }
-        }
-        let _ = out.flush();
-        drop(out);
-        if self.tty && *done < self.total {
-            self.bar(*done, "");
-        }
-    }
-
-    fn clear(&self) {
-        if self.tty {
-            eprint!("\r\x1b[2K");
-        }
+        ..harness::runner::empty_report(scenario)
     }
 }

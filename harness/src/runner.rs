@@ -265,7 +265,7 @@ async fn run_twin(
 }
 
 /// A report of `scenario` with nothing run yet.
-fn empty_report(scenario: &Scenario) -> ScenarioReport {
+pub fn empty_report(scenario: &Scenario) -> ScenarioReport {
     ScenarioReport {
         name: scenario.name.clone(),
         path: scenario.path.display().to_string(),
