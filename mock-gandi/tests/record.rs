@@ -7,11 +7,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use common::process::serve_with;
+use common::process::{ready_line, serve_with};
 
 const PAT: &str = "23e501f7a1b2c3d4e5f60718293a4b5c6d7e960b";
 const APIKEY: &str = "k3ylivedns0api0secret000";
@@ -141,11 +141,7 @@ fn record(dir: &Path, upstream: &str, upstream_ca: &str) -> Recording {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    let (ready, _) = ready_line(&mut child);
     Recording {
         child,
         ready,

@@ -271,15 +271,7 @@ fn judge(head: &[u8]) -> Result<(&'static GandiHost, Version), Refusal> {
     };
     match host_named(host) {
         Some(known) if port == 443 => Ok((known, version)),
-        _ => Err(Refusal::new(
-            version,
-            403,
-            "Forbidden",
-            format!(
-                "mock-gandi proxy: not an open proxy; CONNECT is allowed to {} only\n",
-                allowed_targets()
-            ),
-        )),
+        _ => Err(Refusal::not_open(version)),
     }
 }
 

@@ -13,7 +13,7 @@
 mod scrub;
 mod upstream;
 
-use crate::replay::Exchange;
+use crate::replay::{Exchange, header_pairs};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -226,11 +226,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         .map_or("/", |p| p.as_str())
         .to_string();
     let method = request.method().clone();
-    let headers: Vec<(String, String)> = request
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
-        .collect();
+    let headers = header_pairs(request.headers());
     let body = match axum::body::to_bytes(request.into_body(), shared.limits.max_body).await {
         Ok(b) => b,
         Err(e) => {
@@ -262,12 +258,12 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         }
     };
     let status = answer.status();
-    let response_headers: Vec<(String, String)> = answer
-        .headers()
-        .iter()
-        .filter(|(n, _)| !HOP_BY_HOP.contains(&n.as_str()))
-        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
-        .collect();
+    let response_headers = header_pairs(
+        answer
+            .headers()
+            .iter()
+            .filter(|(n, _)| !HOP_BY_HOP.contains(&n.as_str())),
+    );
     let mut back = Response::builder().status(status);
     for (name, value) in answer.headers() {
         if !HOP_BY_HOP.contains(&name.as_str()) {

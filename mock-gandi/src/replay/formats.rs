@@ -23,6 +23,17 @@ pub struct Exchange {
     pub response_body: String,
 }
 
+/// Headers as an [`Exchange`] holds them: name and value as text, in order (a value that is
+/// not UTF-8 lossily).
+pub(crate) fn header_pairs<'a>(
+    headers: impl IntoIterator<Item = (&'a http::HeaderName, &'a http::HeaderValue)>,
+) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+        .collect()
+}
+
 impl Exchange {
     /// The first value of a request header (names compared without case).
     pub fn header(&self, name: &str) -> Option<&str> {

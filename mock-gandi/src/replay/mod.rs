@@ -33,6 +33,7 @@ use crate::xmlrpc::{
 
 pub use accepted::{Accepted, Rule};
 pub use compare::Ids;
+pub(crate) use formats::header_pairs;
 pub use formats::{Exchange, cassette, har, jsonl, load};
 pub use implied::implied_seed;
 
@@ -134,11 +135,7 @@ pub async fn replay(file: &str, exchanges: &[Exchange], accepted: &Accepted) -> 
         let (status, headers, body) = match answered {
             Ok(response) => {
                 let status = response.status().as_u16();
-                let headers: Vec<(String, String)> = response
-                    .headers()
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
-                    .collect();
+                let headers = header_pairs(response.headers());
                 let body = match response.into_body().collect().await {
                     Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
                     Err(e) => format!("(the body could not be read: {e})"),

@@ -62,16 +62,19 @@ pub fn serve_with(mut command: Command, args: &[&str]) -> Serve {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let (ready, raw) = ready_line(&mut child);
+    Serve { child, ready, raw }
+}
+
+/// The first line a `mock-gandi` command prints on its piped stdout when it is ready (`serve`,
+/// `record`), parsed, and as printed.
+pub fn ready_line(child: &mut Child) -> (serde_json::Value, String) {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let ready = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    Serve {
-        child,
-        ready,
-        raw: line,
-    }
+    (ready, line)
 }
 
 /// Resident memory (KiB) and open descriptors of a process, from /proc.
